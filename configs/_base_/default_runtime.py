@@ -1,0 +1,28 @@
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['mmgersp'], allow_failed_imports=False)
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+custom_hooks = [
+    # The only place the teacher changes: copy at iter 0, EMA after each step.
+    dict(type='GeRSPEMAHook', momentum=0.996),
+    # Exact continuation when resuming from a mid-epoch checkpoint.
+    dict(type='DualStreamResumeHook'),
+]
+
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+log_processor = dict(window_size=10)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, diff_rank_seed=False)

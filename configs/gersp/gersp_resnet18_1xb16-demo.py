@@ -1,0 +1,65 @@
+# A GeRSP run that finishes in minutes on a 2-core CPU: ResNet-18, 64 px,
+# 1 process x (16 RS + 16 natural), short iteration-based schedule.
+# tools/demo.py fills in the data roots (and the number of natural classes);
+# by hand:
+#   python tools/train.py configs/gersp/gersp_resnet18_1xb16-demo.py \
+#       --rs-root ../shared/data/aid --natural-root ../shared/data/cifar10/train
+_base_ = [
+    '../_base_/models/gersp_resnet50.py',
+    '../_base_/datasets/millionaid_in1k_dualstream.py',
+    '../_base_/default_runtime.py',
+]
+
+img_size = 64
+n_rs = 16
+n_nat = 16
+rs_root = 'data/demo/rs'
+natural_root = 'data/demo/natural'
+
+model = dict(
+    queue_len=1024,
+    backbone=dict(depth=18),
+    neck=dict(in_channels=512, hid_channels=512),
+    cls_head=dict(in_channels=512, num_classes=10, topk=(1, )))
+
+view_pipeline = [
+    dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.2, 1.),
+         backend='pillow'),
+    dict(type='NumpyToPIL', to_rgb=True),
+    dict(type='torchvision/RandomGrayscale', p=0.2),
+    dict(type='torchvision/ColorJitter', brightness=0.4, contrast=0.4,
+         saturation=0.4, hue=0.4),
+    dict(type='torchvision/RandomHorizontalFlip', p=0.5),
+    dict(type='PILToNumpy', to_bgr=True),
+]
+train_dataloader = dict(
+    batch_size=n_rs + n_nat,
+    num_workers=2,
+    sampler=dict(n_rs=n_rs, n_nat=n_nat),
+    dataset=dict(datasets=[
+        dict(type='RSImageFolder', data_root=rs_root, pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
+            dict(type='PackInputs', meta_keys=['img_path']),
+        ]),
+        dict(type='CustomDataset', data_root=natural_root, pipeline=[
+            dict(type='LoadImageFromFile'),
+            *view_pipeline,
+            dict(type='PackInputs'),
+        ]),
+    ]))
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', eta_min=0.001, by_epoch=False, begin=0,
+         end=40),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=40)
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(type='CheckpointHook', interval=20, by_epoch=False,
+                    max_keep_ckpts=2))
+log_processor = dict(window_size=5, by_epoch=False)
+env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -1,0 +1,103 @@
+"""Unlabeled remote-sensing images from a folder tree or a file list."""
+import logging
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmengine.logging import print_log
+from mmpretrain.datasets import CustomDataset
+from mmpretrain.registry import DATASETS
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+@DATASETS.register_module()
+class RSImageFolder(CustomDataset):
+    """Every image below ``data_root`` (any depth), or the paths listed in
+    ``ann_file`` (one relative path per line), without labels.
+
+    This is the RS stream of GeRSP: Million-AID's ``test`` split read flat, or
+    any user folder. Sub-folder names are ignored, so a class-folder tree
+    such as AID works as unlabeled data too.
+
+    Decoding never stops a long run: an image that fails to load or augment
+    is logged with its path, counted (per data-loading process) and replaced
+    by another random image; more than ``max_bad_images`` failures in one
+    process raise an error, so a systematically broken dataset is noticed.
+
+    Args:
+        data_root (str): Root folder of the images.
+        ann_file (str): Optional file list, relative to ``data_root``.
+        extensions (Sequence[str]): Image suffixes to include (any case).
+        max_bad_images (int): Tolerated unreadable images per process;
+            ``0`` makes the first one an error. Defaults to 100.
+    """
+
+    def __init__(self,
+                 data_root: str = '',
+                 ann_file: str = '',
+                 extensions: Sequence[str] = IMG_EXTENSIONS,
+                 max_bad_images: int = 100,
+                 metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        root = osp.join(data_root, kwargs.get('data_prefix', '') or '')
+        if not root or not osp.isdir(root):
+            raise FileNotFoundError(
+                f'RSImageFolder: data root {root!r} does not exist or is not '
+                'a folder')
+        self.max_bad_images = max_bad_images
+        self.bad_images = []
+        super().__init__(
+            data_root=data_root,
+            ann_file=ann_file,
+            with_label=False,
+            extensions=extensions,
+            metainfo=metainfo,
+            **kwargs)
+
+    def load_data_list(self) -> list:
+        try:
+            data_list = super().load_data_list()
+        except RuntimeError as e:  # mmpretrain: 'Found 0 files ...'
+            raise FileNotFoundError(
+                f'RSImageFolder: no image with suffix {self.extensions} under '
+                f'{self.img_prefix!r}') from e
+        if not data_list:
+            raise FileNotFoundError(
+                f'RSImageFolder: {self.ann_file!r} lists no image')
+        return data_list
+
+    def prepare_data(self, idx: int):
+        """Run the pipeline; a failure of a loading step skips the image.
+
+        Only transforms whose name starts with ``Load`` are guarded: an error
+        in augmentation is a bug to see, not an image to skip.
+        """
+        results = self.get_data_info(idx)
+        for transform in self.pipeline.transforms:
+            if type(transform).__name__.startswith('Load'):
+                try:
+                    results = transform(results)
+                    if results is None:
+                        raise ValueError('the loader returned nothing')
+                except Exception as e:  # noqa: BLE001 -- any decode failure
+                    return self._skip(idx, e)
+            else:
+                results = transform(results)
+                if results is None:
+                    return None
+        return results
+
+    def _skip(self, idx: int, error: Exception) -> None:
+        path = self.get_data_info(idx).get('img_path', f'index {idx}')
+        self.bad_images.append(path)
+        if len(self.bad_images) > self.max_bad_images:
+            raise RuntimeError(
+                f'RSImageFolder: {len(self.bad_images)} unreadable images '
+                f'(max_bad_images={self.max_bad_images}); last: {path}: '
+                f'{error!r}') from error
+        print_log(
+            f'RSImageFolder: skipped unreadable image {path} ({error!r}); '
+            f'{len(self.bad_images)} skipped in this process so far',
+            logger='current',
+            level=logging.WARNING)
+        return None  # BaseDataset then fetches another random index

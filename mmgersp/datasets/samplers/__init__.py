@@ -1,0 +1,3 @@
+from .dual_stream_sampler import DualStreamSampler
+
+__all__ = ['DualStreamSampler']

@@ -1,0 +1,3 @@
+from .hooks import DualStreamResumeHook, GeRSPEMAHook
+
+__all__ = ['GeRSPEMAHook', 'DualStreamResumeHook']

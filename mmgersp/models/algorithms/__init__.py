@@ -1,0 +1,3 @@
+from .gersp import GeRSP
+
+__all__ = ['GeRSP']

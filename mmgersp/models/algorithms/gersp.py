@@ -1,0 +1,215 @@
+"""GeRSP: remote-sensing contrastive learning boosted by natural-image labels.
+
+One file holds the whole algorithm (Huang et al., TGRS 2024, arXiv 2401.04614):
+
+* **RSCL** -- MoCo-style InfoNCE between the student's query view and the EMA
+  teacher's key view of the *same unlabeled RS image*, against a queue of RS
+  keys gathered from every rank.
+* **NIAL** -- plain cross-entropy of a linear classifier on the student's
+  pooled features of *labeled natural images*.
+
+``loss = loss_contrast + alpha * loss_cls``. The teacher is changed in exactly
+one place, :class:`mmgersp.engine.GeRSPEMAHook` (copy at iteration 0, EMA after
+every optimizer step); this module only reads it.
+"""
+import copy
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.dist import all_gather
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+TEACHER_PROJECTOR_MODES = ('ema', 'frozen')
+
+
+@MODELS.register_module()
+class GeRSP(BaseSelfSupervisor):
+    """GeRSP pre-training algorithm.
+
+    Expects the batch layout produced by ``DualStreamSampler`` +
+    ``dual_stream_collate`` + ``DualStreamDataPreprocessor``::
+
+        inputs       = {'rs': [rs_query_view, rs_key_view], 'nat': nat_img}
+        data_samples = {'rs': [...], 'nat': [... with gt_label]}
+
+    Args:
+        backbone (dict): Student backbone, e.g. mmpretrain ``ResNet`` with
+            ``out_indices=(3, )``. It is what ``tools/model_converters/
+            export_backbone.py`` exports (``backbone.*`` keys).
+        neck (dict): Projector applied to pooled RS features, e.g.
+            ``MoCoV2Neck(2048, 2048, 128, with_avg_pool=False)`` -- the
+            official MLP without BN.
+        head (dict): ``ContrastiveHead`` holding the InfoNCE temperature.
+        cls_head (dict): Classifier on pooled natural-image features, e.g.
+            ``LinearClsHead(num_classes=1000, in_channels=2048)``.
+        queue_len (int): Number of RS keys kept as negatives. Must be a
+            multiple of the global RS batch (checked before the first step by
+            the EMA hook). Defaults to 65536.
+        feat_dim (int): Projector output size. Defaults to 128.
+        alpha (float): Weight of the natural-image cross-entropy.
+            Defaults to 1.0.
+        joint_forward (bool): Run the student once over ``cat([rs_query,
+            nat])`` so BatchNorm statistics mix both domains, as the official
+            code does. ``False`` runs two forwards (per-domain BN
+            statistics). Defaults to True.
+        teacher_projector (str): ``'ema'`` (paper: the teacher's projector
+            follows the student's by EMA) or ``'frozen'`` (official code: the
+            projector is copied once at iteration 0 and never updated).
+            Defaults to ``'ema'``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 cls_head: dict,
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 alpha: float = 1.0,
+                 joint_forward: bool = True,
+                 teacher_projector: str = 'ema',
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        if teacher_projector not in TEACHER_PROJECTOR_MODES:
+            raise ValueError(f'teacher_projector must be one of '
+                             f'{TEACHER_PROJECTOR_MODES}, got '
+                             f'{teacher_projector!r}')
+        if queue_len <= 0 or feat_dim <= 0:
+            raise ValueError('queue_len and feat_dim must be positive, got '
+                             f'queue_len={queue_len}, feat_dim={feat_dim}')
+        data_preprocessor = data_preprocessor or {}
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor.setdefault('type', 'DualStreamDataPreprocessor')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.cls_head = MODELS.build(cls_head)
+        self.alpha = alpha
+        self.joint_forward = joint_forward
+        self.teacher_projector = teacher_projector
+
+        # The teacher never receives gradients; its weights come from the
+        # student through GeRSPEMAHook (copied at iteration 0, so whatever
+        # init_weights() does to it here is overwritten).
+        self.teacher = nn.ModuleDict(
+            dict(
+                backbone=copy.deepcopy(self.backbone),
+                neck=copy.deepcopy(self.neck)))
+        self.teacher.requires_grad_(False)
+
+        # Keys are stored row-wise (queue_len, feat_dim) so that enqueueing
+        # writes contiguous memory.
+        self.queue_len = queue_len
+        self.register_buffer(
+            'queue', F.normalize(torch.randn(queue_len, feat_dim), dim=1))
+        self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+
+    # ------------------------------------------------------------------
+    # what the EMA hook reads
+    # ------------------------------------------------------------------
+    def teacher_student_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
+        """(teacher, student) module pairs that follow the student by EMA."""
+        pairs = [(self.teacher['backbone'], self.backbone)]
+        if self.teacher_projector == 'ema':
+            pairs.append((self.teacher['neck'], self.neck))
+        return pairs
+
+    def check_batch_layout(self, n_rs: int, world_size: int) -> None:
+        """Fail before training when the queue cannot hold whole batches.
+
+        Every step enqueues ``n_rs * world_size`` keys at a pointer that must
+        wrap exactly at ``queue_len``.
+        """
+        global_rs = n_rs * world_size
+        if global_rs <= 0 or self.queue_len % global_rs != 0:
+            raise ValueError(
+                f'model.queue_len={self.queue_len} must be a multiple of the '
+                f'global RS batch n_rs x world_size = {n_rs} x {world_size} '
+                f'= {global_rs}; change model.queue_len or '
+                'train_dataloader.sampler.n_rs.')
+
+    # ------------------------------------------------------------------
+    # forward
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _pool(feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Global average pooling of the last backbone stage -> (N, C)."""
+        return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
+
+    def _student_features(
+            self, rs_query: torch.Tensor,
+            nat: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if self.joint_forward:
+            feats = self._pool(self.backbone(torch.cat([rs_query, nat])))
+            return feats[:rs_query.shape[0]], feats[rs_query.shape[0]:]
+        return (self._pool(self.backbone(rs_query)),
+                self._pool(self.backbone(nat)))
+
+    @torch.no_grad()
+    def _teacher_keys(self, rs_key: torch.Tensor) -> torch.Tensor:
+        """L2-normalised keys with shuffle-BN across ranks."""
+        shuffled, idx_unshuffle = batch_shuffle_ddp(rs_key)
+        feats = self._pool(self.teacher['backbone'](shuffled))
+        k = F.normalize(self.teacher['neck']([feats])[0], dim=1)
+        return batch_unshuffle_ddp(k, idx_unshuffle)
+
+    @torch.no_grad()
+    def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:
+        """Write the keys of every rank (gathered in rank order)."""
+        keys = torch.cat(all_gather(keys), dim=0)
+        batch = keys.shape[0]
+        if self.queue_len % batch != 0:
+            raise ValueError(
+                f'queue_len={self.queue_len} is not a multiple of the '
+                f'gathered RS batch {batch}')
+        # The pointer stays a tensor: reading it with int() would force a
+        # host-device sync on every step.
+        rows = self.queue_ptr + torch.arange(batch, device=keys.device)
+        self.queue.index_copy_(0, rows, keys.to(self.queue.dtype))
+        self.queue_ptr.add_(batch).remainder_(self.queue_len)
+
+    def loss(self, inputs: Dict[str, Union[List[torch.Tensor], torch.Tensor]],
+             data_samples: Dict[str, List[DataSample]],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Both GeRSP losses for one dual-stream batch.
+
+        Returns ``loss_contrast`` and ``loss_cls`` (already multiplied by
+        ``alpha``) plus ``acc_contrast`` (% of queries whose positive beats
+        every queued negative) and ``acc_cls`` (top-1 % on natural images).
+        """
+        if not isinstance(inputs, dict) or 'rs' not in inputs:
+            raise TypeError(
+                'GeRSP.loss expects the dual-stream batch {"rs": [query, key],'
+                ' "nat": images}; build the dataloader with DualStreamSampler '
+                'and collate_fn=dict(type="dual_stream_collate").')
+        rs_query, rs_key = inputs['rs']
+        feat_rs, feat_nat = self._student_features(rs_query, inputs['nat'])
+
+        # RSCL: InfoNCE against the positive key and the queued negatives.
+        q = F.normalize(self.neck([feat_rs])[0], dim=1)
+        k = self._teacher_keys(rs_key)
+        l_pos = (q * k).sum(dim=1, keepdim=True)
+        # clone: the queue is overwritten below but is saved for backward.
+        l_neg = q @ self.queue.clone().detach().t().to(q.dtype)
+        loss_contrast = self.head.loss(l_pos, l_neg)
+        acc_contrast = (l_pos.squeeze(1) > l_neg.max(dim=1).values).float()
+
+        # NIAL: supervised cross-entropy on the natural images.
+        cls = self.cls_head.loss((feat_nat, ), data_samples['nat'])
+
+        self._dequeue_and_enqueue(k.detach())
+        return dict(
+            loss_contrast=loss_contrast,
+            loss_cls=self.alpha * cls['loss'],
+            acc_contrast=acc_contrast.mean() * 100,
+            acc_cls=cls['accuracy_top-1'])

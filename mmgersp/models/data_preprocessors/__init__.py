@@ -1,0 +1,3 @@
+from .dual_stream_preprocessor import DualStreamDataPreprocessor
+
+__all__ = ['DualStreamDataPreprocessor']

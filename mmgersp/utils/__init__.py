@@ -1,0 +1,10 @@
+from .config import count_class_folders, set_data_roots, set_max_iters
+from .synthetic import make_demo_data
+from .checkpoint import (allow_mmengine_checkpoint_types, export_backbone,
+                         extract_backbone, load_checkpoint_safely)
+
+__all__ = [
+    'allow_mmengine_checkpoint_types', 'export_backbone', 'extract_backbone',
+    'load_checkpoint_safely', 'count_class_folders', 'set_data_roots',
+    'set_max_iters', 'make_demo_data'
+]

@@ -1,0 +1,55 @@
+"""Config edits shared by tools/train.py and tools/demo.py."""
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+
+def count_class_folders(root: str) -> int:
+    """Number of class sub-folders of a class-folder tree."""
+    if not osp.isdir(root):
+        raise FileNotFoundError(f'natural-image root {root!r} does not exist '
+                                'or is not a folder')
+    n = sum(osp.isdir(osp.join(root, d)) for d in os.listdir(root))
+    if n == 0:
+        raise FileNotFoundError(
+            f'natural-image root {root!r} has no class sub-folders '
+            '(expected <root>/<class>/<image>)')
+    return n
+
+
+def set_data_roots(cfg: Config,
+                   rs_root: Optional[str] = None,
+                   natural_root: Optional[str] = None) -> Config:
+    """Point the two streams of a GeRSP config at user folders.
+
+    ``rs_root`` is any folder of images (any depth); ``natural_root`` a
+    class-folder tree, read with mmpretrain's ``CustomDataset``, and the
+    classifier is resized to its number of classes.
+    """
+    rs_cfg, nat_cfg = cfg.train_dataloader.dataset.datasets
+    if rs_root is not None:
+        rs_cfg.update(data_root=rs_root, ann_file='', data_prefix='')
+    if natural_root is not None:
+        num_classes = count_class_folders(natural_root)
+        nat_cfg.update(type='CustomDataset', data_root=natural_root,
+                       ann_file='', data_prefix='')
+        nat_cfg.pop('split', None)
+        cfg.model.cls_head.num_classes = num_classes
+        topk = cfg.model.cls_head.get('topk', (1, ))
+        cfg.model.cls_head.topk = tuple(k for k in topk if k <= num_classes)
+    return cfg
+
+
+def set_max_iters(cfg: Config, max_iters: int) -> Config:
+    """Shorten an iteration-based config, schedules included."""
+    if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
+        raise ValueError('set_max_iters needs an IterBasedTrainLoop config')
+    cfg.train_cfg.max_iters = max_iters
+    for scheduler in cfg.get('param_scheduler', None) or []:
+        if not scheduler.get('by_epoch', True):
+            scheduler.end = max_iters
+    ckpt = cfg.default_hooks.checkpoint
+    ckpt.interval = min(ckpt.interval, max_iters)
+    return cfg

@@ -1,0 +1,82 @@
+"""Train a GeRSP (or any mmpretrain) config with mmengine's Runner.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--rs-root DIR] [--natural-root DIR] [--cfg-options k=v ...]
+    tools/dist_train.sh CONFIG GPUS [args]     # torchrun, one process per GPU
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from CKPT, or from the latest checkpoint in the work '
+        'dir when no path is given')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (AmpOptimWrapper, bf16 where '
+                        'the device supports it)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by the actual total batch size')
+    parser.add_argument('--rs-root', help='folder of RS images (any depth) '
+                        'for the GeRSP RS stream')
+    parser.add_argument('--natural-root', help='class-folder tree for the '
+                        'GeRSP natural stream')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. train_cfg.max_iters=10')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    import mmgersp  # noqa: F401  (registers modules, checks versions)
+    from mmgersp.utils import set_data_roots
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.rs_root or args.natural_root:
+        set_data_roots(cfg, args.rs_root, args.natural_root)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        optim = cfg.optim_wrapper
+        if optim.get('type', 'OptimWrapper') == 'OptimWrapper':
+            import torch
+            optim.type = 'AmpOptimWrapper'
+            bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+            optim.setdefault('dtype', 'bfloat16' if bf16 else 'float16')
+            optim.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    runner = Runner.from_cfg(build_config(args))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
