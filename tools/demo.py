@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument('--rs-root', help='folder of RS images (any depth)')
     parser.add_argument('--natural-root', help='class-folder tree')
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--max-iters', type=int, default=40)
+    parser.add_argument('--max-iters', type=int, default=100)
     parser.add_argument('--config', default=DEMO_CONFIG)
     args = parser.parse_args()
 

@@ -12,8 +12,10 @@ default_hooks = dict(
 custom_hooks = [
     # The only place the teacher changes: copy at iter 0, EMA after each step.
     dict(type='GeRSPEMAHook', momentum=0.996),
-    # Exact continuation when resuming from a mid-epoch checkpoint.
-    dict(type='DualStreamResumeHook'),
+    # Resume continues exactly: data position and random state.
+    dict(type='ExactResumeHook'),
+    # Stop at a NaN/inf loss before a checkpoint of it is written.
+    dict(type='NonFiniteLossHook'),
 ]
 
 env_cfg = dict(

@@ -36,7 +36,7 @@ train_dataloader = dict(
     batch_size=n_rs + n_nat,
     num_workers=2,
     sampler=dict(n_rs=n_rs, n_nat=n_nat),
-    dataset=dict(datasets=[
+    dataset=dict(num_classes=10, datasets=[
         dict(type='RSImageFolder', data_root=rs_root, pipeline=[
             dict(type='LoadImageFromFile'),
             dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
@@ -54,9 +54,9 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=0.001, by_epoch=False, begin=0,
-         end=40),
+         end=100),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=40)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=100)
 default_hooks = dict(
     logger=dict(interval=5),
     checkpoint=dict(type='CheckpointHook', interval=20, by_epoch=False,

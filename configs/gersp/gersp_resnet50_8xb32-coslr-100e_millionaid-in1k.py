@@ -18,5 +18,6 @@ _base_ = [
 model = dict(teacher_projector='frozen')
 custom_hooks = [
     dict(type='GeRSPEMAHook', momentum=0.999),
-    dict(type='DualStreamResumeHook'),
+    dict(type='ExactResumeHook'),
+    dict(type='NonFiniteLossHook'),
 ]

@@ -1,9 +1,94 @@
-"""Collate that keeps the RS stream (two views) and the natural stream
-(one view + label) of a GeRSP batch apart."""
-from typing import Sequence
+"""The two GeRSP streams as one dataset, and the collate that keeps them
+apart: RS samples (two views, no label) and natural samples (one view +
+label)."""
+import random
+from typing import List, Optional, Sequence, Tuple, Union
 
-from mmengine.dataset import default_collate
+import numpy as np
+import torch
+from mmengine.dataset import ConcatDataset, default_collate
 from mmengine.registry import FUNCTIONS
+from mmpretrain.registry import DATASETS
+
+# (sample index in the concat, (seed, epoch, position in the epoch))
+DrawKey = Tuple[int, Tuple[int, int, int]]
+
+
+@DATASETS.register_module()
+class DualStreamDataset(ConcatDataset):
+    """``ConcatDataset([rs, natural])`` with reproducible augmentation.
+
+    ``DualStreamSampler`` yields keys ``(index, (seed, epoch, position))``.
+    Each draw seeds Python's, NumPy's and torch's generators from that
+    triple before the pipeline runs (and restores them after), so the
+    augmentation of a sample depends only on *when* it is drawn -- not on
+    the number of dataloader workers, nor on whether the run was resumed.
+    This is what lets a resumed run continue exactly where it stopped.
+    Plain integer indices work as in ``ConcatDataset``.
+
+    Args:
+        datasets: ``[rs_dataset, natural_dataset]`` (configs or objects).
+        num_classes (int, optional): Classes of the natural-image classifier
+            (``model.cls_head.num_classes``). When given, every natural label
+            is checked to lie in ``[0, num_classes)`` here, at build time,
+            instead of failing inside the loss thousands of steps later.
+        ignore_keys: metainfo keys that may differ between the streams.
+            Defaults to ``'classes'`` (the RS stream has no classes).
+    """
+
+    def __init__(self,
+                 datasets: Sequence[Union[dict, object]],
+                 num_classes: Optional[int] = None,
+                 ignore_keys: Union[str, List[str], None] = 'classes',
+                 lazy_init: bool = False) -> None:
+        if len(datasets) != 2:
+            raise ValueError('DualStreamDataset takes exactly two datasets, '
+                             f'[rs, natural]; got {len(datasets)}')
+        self.num_classes = num_classes
+        super().__init__(
+            datasets=list(datasets), lazy_init=lazy_init,
+            ignore_keys=ignore_keys)
+
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        super().full_init()
+        if self.num_classes is not None:
+            self._check_labels(self.datasets[1], self.num_classes)
+
+    @staticmethod
+    def _check_labels(dataset, num_classes: int) -> None:
+        for i in range(len(dataset)):
+            info = dataset.get_data_info(i)
+            label = int(info.get('gt_label', -1))
+            if not 0 <= label < num_classes:
+                source = getattr(dataset, 'ann_file', '') or getattr(
+                    dataset, 'data_root', '')
+                raise ValueError(
+                    f'natural dataset {source!r}: sample {i} '
+                    f'({info.get("img_path")}) has label {label}, outside '
+                    f'[0, {num_classes}) (model.cls_head.num_classes); fix '
+                    'the annotation file or num_classes')
+
+    @property
+    def stream_sizes(self) -> Tuple[int, int]:
+        return len(self.datasets[0]), len(self.datasets[1])
+
+    def __getitem__(self, key: Union[int, DrawKey]):
+        if not isinstance(key, tuple):
+            return super().__getitem__(key)
+        index, draw = key
+        seed = int(np.random.SeedSequence(list(draw)).generate_state(1)[0])
+        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        try:
+            return super().__getitem__(index)
+        finally:
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+            torch.set_rng_state(states[2])
 
 
 def is_rs_sample(sample: dict) -> bool:

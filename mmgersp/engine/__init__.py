@@ -1,3 +1,3 @@
-from .hooks import DualStreamResumeHook, GeRSPEMAHook
+from .hooks import ExactResumeHook, GeRSPEMAHook, NonFiniteLossHook
 
-__all__ = ['GeRSPEMAHook', 'DualStreamResumeHook']
+__all__ = ['GeRSPEMAHook', 'ExactResumeHook', 'NonFiniteLossHook']

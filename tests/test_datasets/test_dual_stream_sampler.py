@@ -2,15 +2,13 @@
 import itertools
 
 import pytest
-from mmengine.dataset import ConcatDataset
-
-from mmgersp.datasets import DualStreamSampler
+from mmgersp.datasets import DualStreamDataset, DualStreamSampler
 
 from tests.test_datasets.helpers import index_dataset
 
 
 def make(n_rs_items=50, n_nat_items=130, rank=0, world_size=1, **kwargs):
-    dataset = ConcatDataset(
+    dataset = DualStreamDataset(
         [index_dataset(n_rs_items), index_dataset(n_nat_items)])
     kwargs = dict(dict(n_rs=4, n_nat=6, seed=7), **kwargs)
     sampler = DualStreamSampler(dataset, **kwargs)
@@ -30,8 +28,11 @@ def test_every_batch_holds_n_rs_then_n_nat():
         assert len(batch) == 10
         assert all(i < 50 for i in batch[:4])
         assert all(50 <= i < 180 for i in batch[4:])
-    assert list(sampler) == list(itertools.chain(*batches(sampler)))
-    assert len(sampler) == len(list(sampler))
+    keys = list(sampler)
+    assert [k[0] for k in keys] == list(itertools.chain(*batches(sampler)))
+    assert len(sampler) == len(keys)
+    # every draw gets its own augmentation seed: (seed, epoch, position)
+    assert [k[1] for k in keys] == [(7, 0, p) for p in range(len(keys))]
 
 
 @pytest.mark.parametrize('rule,expected', [('longest', 22), ('shortest', 13),
@@ -91,6 +92,7 @@ def test_exact_continuation_after_resume():
     resumed.set_epoch(2)
     resumed.skip_batches = 9
     assert batches(resumed) == full[9:]
+    assert list(resumed) == list(straight)[9 * 10:]  # same seeds too
     resumed.set_epoch(3)  # the next epoch starts from its first batch
     assert resumed.skip_batches == 0
     straight.set_epoch(3)
@@ -98,7 +100,7 @@ def test_exact_continuation_after_resume():
 
 
 def test_rejects_bad_arguments():
-    with pytest.raises(TypeError, match='ConcatDataset'):
+    with pytest.raises(TypeError, match='DualStreamDataset'):
         DualStreamSampler(index_dataset(10), n_rs=2, n_nat=2)
     with pytest.raises(ValueError, match='n_rs'):
         make(n_rs=0)

@@ -39,8 +39,8 @@ train_dataloader = dict(
                  shuffle=True, epoch_length='longest'),
     collate_fn=dict(type='dual_stream_collate'),
     dataset=dict(
-        type='ConcatDataset',
-        ignore_keys=['classes'],
+        type='DualStreamDataset',
+        num_classes=1000,  # checked against every natural label at build
         datasets=[
             dict(type='RSImageFolder', data_root=rs_root,
                  pipeline=rs_pipeline),

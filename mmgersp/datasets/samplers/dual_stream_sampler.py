@@ -3,17 +3,18 @@ import math
 from typing import Iterator, List, Optional
 
 import torch
-from mmengine.dataset import ConcatDataset
 from mmengine.dist import get_dist_info, sync_random_seed
 from mmpretrain.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
+
+from ..dual_stream import DrawKey, DualStreamDataset
 
 EPOCH_RULES = ('longest', 'shortest', 'rs', 'nat')
 
 
 @DATA_SAMPLERS.register_module()
 class DualStreamSampler(Sampler):
-    """Dual-stream distributed sampler over ``ConcatDataset([rs, natural])``.
+    """Dual-stream distributed sampler over ``DualStreamDataset([rs, nat])``.
 
     Per rank and batch it yields ``n_rs`` indices of the RS dataset followed
     by ``n_nat`` indices of the natural dataset (offset into the concat), so
@@ -34,13 +35,16 @@ class DualStreamSampler(Sampler):
     - ``'shortest'``: one pass over the stream needing fewer batches.
     - ``'rs'`` / ``'nat'``: one pass over that stream.
 
+    It yields keys ``(index, (seed, epoch, position))``: the dataset seeds
+    the augmentation of each draw from them (see ``DualStreamDataset``).
+
     Resume: ``set_epoch`` picks the epoch's permutations; ``skip_batches``
     drops the batches already trained in a partially finished epoch (set by
-    ``DualStreamResumeHook``), so a resumed run sees exactly the samples
-    an uninterrupted run would.
+    ``ExactResumeHook``), so a resumed run sees exactly the samples, and
+    augmentations, that an uninterrupted run would.
 
     Args:
-        dataset (ConcatDataset): ``ConcatDataset(datasets=[rs, natural])``.
+        dataset (DualStreamDataset): ``[rs_dataset, natural_dataset]``.
         n_rs (int): RS samples per batch and rank.
         n_nat (int): Natural samples per batch and rank.
         shuffle (bool): Permute each stream. Defaults to True.
@@ -50,17 +54,16 @@ class DualStreamSampler(Sampler):
     """
 
     def __init__(self,
-                 dataset: ConcatDataset,
+                 dataset: DualStreamDataset,
                  n_rs: int,
                  n_nat: int,
                  shuffle: bool = True,
                  seed: Optional[int] = None,
                  epoch_length: str = 'longest') -> None:
-        datasets = getattr(dataset, 'datasets', None)
-        if datasets is None or len(datasets) != 2:
+        if not isinstance(dataset, DualStreamDataset):
             raise TypeError(
                 'DualStreamSampler needs train_dataloader.dataset = '
-                "dict(type='ConcatDataset', datasets=[rs_dataset, "
+                "dict(type='DualStreamDataset', datasets=[rs_dataset, "
                 f'natural_dataset]), got {type(dataset).__name__}')
         if n_rs < 1 or n_nat < 1:
             raise ValueError('n_rs and n_nat must be >= 1, got '
@@ -71,7 +74,7 @@ class DualStreamSampler(Sampler):
         self.rank, self.world_size = get_dist_info()
         self.dataset = dataset
         self.n_rs, self.n_nat = n_rs, n_nat
-        self.sizes = (len(datasets[0]), len(datasets[1]))
+        self.sizes = dataset.stream_sizes
         if min(self.sizes) == 0:
             raise ValueError(f'DualStreamSampler: a stream is empty '
                              f'(RS: {self.sizes[0]}, natural: '
@@ -121,9 +124,13 @@ class DualStreamSampler(Sampler):
         nat = self._stream(1, self.n_nat).view(-1, self.n_nat) + self.sizes[0]
         return torch.cat([rs, nat], dim=1)[self.skip_batches:].tolist()
 
-    def __iter__(self) -> Iterator[int]:
-        for batch in self.batch_indices():
-            yield from batch
+    def __iter__(self) -> Iterator[DrawKey]:
+        batch_size, first = self.batch_size, self.skip_batches
+        for b, batch in enumerate(self.batch_indices(), start=first):
+            # position of each draw in the epoch, unique across ranks
+            start = (b * self.world_size + self.rank) * batch_size
+            for j, index in enumerate(batch):
+                yield index, (self.seed, self.epoch, start + j)
 
     def __len__(self) -> int:
         # The full epoch even when resuming mid-epoch: mmengine derives

@@ -1,0 +1,109 @@
+"""What a ``Pretrained`` backbone ``init_cfg`` really loaded.
+
+mmengine's ``PretrainedInit`` loads with ``strict=False`` and only logs a
+warning for keys it could not place, so a wrong prefix or a renamed layer
+can leave a downstream backbone randomly initialised without stopping the
+run. :func:`backbone_load_report` compares the backbone *after*
+``init_weights()`` with the checkpoint, tensor by tensor, and says which
+keys were loaded, missing, unexpected or of the wrong shape.
+"""
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
+
+import torch
+from torch import nn
+
+from .checkpoint import load_checkpoint_safely
+
+
+@dataclass
+class LoadReport:
+    """Key-by-key outcome of loading a checkpoint into a backbone."""
+
+    loaded: List[str] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+    unexpected: List[str] = field(default_factory=list)
+    # (key, shape in the model, shape in the checkpoint)
+    mismatched: List[Tuple[str, tuple, tuple]] = field(default_factory=list)
+    # key and shape match, but the tensor after init_weights() differs
+    not_applied: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every backbone tensor came from the checkpoint."""
+        return not (self.missing or self.mismatched or self.not_applied)
+
+    def format(self, max_keys: int = 50) -> str:
+        """A human-readable report, listing at most ``max_keys`` per kind."""
+        total = (len(self.loaded) + len(self.missing) + len(self.mismatched) +
+                 len(self.not_applied))
+        lines = [
+            f'loaded:           {len(self.loaded)} / {total} backbone tensors',
+            f'missing:          {len(self.missing)}',
+            f'unexpected:       {len(self.unexpected)}',
+            f'shape mismatches: {len(self.mismatched)}',
+            f'not applied:      {len(self.not_applied)}',
+        ]
+        kinds = [('missing', self.missing), ('unexpected', self.unexpected),
+                 ('shape mismatches (model vs checkpoint)', [
+                     f'{k}: {tuple(a)} vs {tuple(b)}'
+                     for k, a, b in self.mismatched
+                 ]), ('not applied (value differs after init_weights)',
+                      self.not_applied)]
+        for title, keys in kinds:
+            if keys:
+                lines.append(f'{title}:')
+                lines += [f'  {k}' for k in keys[:max_keys]]
+                if len(keys) > max_keys:
+                    lines.append(f'  ... and {len(keys) - max_keys} more')
+        return '\n'.join(lines)
+
+
+def load_prefixed_state(path: str,
+                        prefix: str = 'backbone.'
+                        ) -> 'OrderedDict[str, torch.Tensor]':
+    """The tensors under ``prefix`` of a checkpoint, prefix removed.
+
+    The same selection ``PretrainedInit(prefix=...)`` makes; empty when no
+    key has the prefix (the caller reports that).
+    """
+    ckpt = load_checkpoint_safely(path)
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    if prefix and not prefix.endswith('.'):
+        prefix += '.'
+    return OrderedDict((k[len(prefix):], v) for k, v in state.items()
+                       if k.startswith(prefix)
+                       and isinstance(v, torch.Tensor))
+
+
+def key_prefixes(path: str) -> List[str]:
+    """The distinct first components of a checkpoint's keys (for hints)."""
+    ckpt = load_checkpoint_safely(path)
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    return sorted({k.split('.')[0] for k in state})
+
+
+def backbone_load_report(backbone: nn.Module,
+                         state: Dict[str, torch.Tensor]) -> LoadReport:
+    """Compare ``backbone`` (after ``init_weights()``) with ``state``.
+
+    A key counts as loaded only when the backbone's tensor now *equals* the
+    checkpoint's, so the report reflects what happened, not what the names
+    suggest.
+    """
+    report = LoadReport()
+    own = backbone.state_dict()
+    for key, value in own.items():
+        if key not in state:
+            report.missing.append(key)
+        elif tuple(state[key].shape) != tuple(value.shape):
+            report.mismatched.append(
+                (key, tuple(value.shape), tuple(state[key].shape)))
+        elif torch.equal(value.detach().cpu(),
+                         state[key].to(value.dtype).cpu()):
+            report.loaded.append(key)
+        else:
+            report.not_applied.append(key)
+    report.unexpected = [k for k in state if k not in own]
+    return report
