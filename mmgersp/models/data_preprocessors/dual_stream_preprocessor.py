@@ -17,7 +17,21 @@ class DualStreamDataPreprocessor(SelfSupDataPreprocessor):
     to 3-channel input. A plain tensor or a list of views (feature extraction,
     tests) falls back to :class:`SelfSupDataPreprocessor`.
 
+    Multispectral RS input (``len(mean) == bands != 3``) is paired with RGB
+    natural images by ``nat_mean``/``nat_std`` (the natural images' own
+    statistics) and ``nat_bands``: the normalised R, G, B planes are placed
+    at those band indices and every other band is 0, i.e. its mean -- so
+    one backbone with ``in_channels=bands`` sees both streams.
+
     Args:
+        mean, std: Per-band statistics of the RS stream (and of the natural
+            stream unless ``nat_mean``/``nat_std`` are given).
+        to_rgb (bool): Flip BGR-loaded 3-channel images to RGB.
+        nat_mean, nat_std (Sequence[float], optional): Statistics of the
+            natural images when they differ from the RS ones.
+        nat_bands (Sequence[int], optional): RS band indices receiving the
+            natural R, G, B planes, e.g. ``(3, 2, 1)`` for Sentinel-2
+            B4/B3/B2.
         channels_last (bool): Return NHWC-strided tensors, which cuDNN runs
             faster under AMP. Defaults to False.
         Other args: see :class:`SelfSupDataPreprocessor`.
@@ -27,6 +41,9 @@ class DualStreamDataPreprocessor(SelfSupDataPreprocessor):
                  mean: Optional[Sequence[Union[float, int]]] = None,
                  std: Optional[Sequence[Union[float, int]]] = None,
                  to_rgb: bool = False,
+                 nat_mean: Optional[Sequence[Union[float, int]]] = None,
+                 nat_std: Optional[Sequence[Union[float, int]]] = None,
+                 nat_bands: Optional[Sequence[int]] = None,
                  channels_last: bool = False,
                  non_blocking: Optional[bool] = True,
                  **kwargs) -> None:
@@ -45,24 +62,54 @@ class DualStreamDataPreprocessor(SelfSupDataPreprocessor):
             self.register_buffer('std',
                                  torch.tensor(std).view(-1, 1, 1), False)
         self.channels_last = channels_last
+        nat_mean = mean if nat_mean is None else nat_mean
+        nat_std = std if nat_std is None else nat_std
+        if nat_mean is not None:
+            self.register_buffer('nat_mean',
+                                 torch.tensor(nat_mean).view(-1, 1, 1), False)
+            self.register_buffer('nat_std',
+                                 torch.tensor(nat_std).view(-1, 1, 1), False)
+        if nat_bands is not None:
+            if mean is None or len(nat_bands) != 3 or not all(
+                    0 <= b < len(mean) for b in nat_bands):
+                raise ValueError(
+                    'nat_bands needs 3 band indices within the '
+                    f'{len(mean or [])} RS bands, got {nat_bands}')
+        self.nat_bands = None if nat_bands is None else list(nat_bands)
 
-    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
+    def _normalize(self, x: torch.Tensor, mean: Optional[torch.Tensor],
+                   std: Optional[torch.Tensor]) -> torch.Tensor:
         if self._channel_conversion and x.shape[1] == 3:
             x = x.flip(1)
         x = x.float()
-        if self._enable_normalize:
-            x = (x - self.mean) / self.std
+        if mean is not None:
+            x = (x - mean) / std
+        return x
+
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
+
+    def _natural(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._normalize(x, getattr(self, 'nat_mean', None),
+                            getattr(self, 'nat_std', None))
+        if self.nat_bands is not None:
+            bands = x.new_zeros(x.shape[0], self.mean.shape[0], *x.shape[2:])
+            bands[:, self.nat_bands] = x
+            x = bands
+        return self._layout(x)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         if not isinstance(data.get('inputs'), dict):
             return super().forward(data, training)
         data = self.cast_data(data)
         inputs = data['inputs']
+        mean, std = (self.mean, self.std) if self._enable_normalize else (
+            None, None)
         return dict(
             inputs=dict(
-                rs=[self._normalize(v) for v in inputs['rs']],
-                nat=self._normalize(inputs['nat'])),
+                rs=[self._layout(self._normalize(v, mean, std))
+                    for v in inputs['rs']],
+                nat=self._natural(inputs['nat'])),
             data_samples=data['data_samples'])

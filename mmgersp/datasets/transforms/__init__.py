@@ -1,0 +1,3 @@
+from .multiband import LoadMultiBandImage
+
+__all__ = ['LoadMultiBandImage']
