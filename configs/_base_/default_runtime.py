@@ -2,7 +2,8 @@ default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmgersp'], allow_failed_imports=False)
 
 default_hooks = dict(
-    runtime_info=dict(type='RuntimeInfoHook'),
+    # copies loss values to the host once per logging interval, not per step
+    runtime_info=dict(type='IntervalRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
@@ -23,7 +24,8 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
-log_processor = dict(window_size=10)
+# each logged value is the mean over the last logging interval
+log_processor = dict(window_size=1)
 log_level = 'INFO'
 load_from = None
 resume = False

@@ -104,7 +104,8 @@ def dual_stream_collate(data_batch: Sequence[dict]) -> dict:
     different structures (two views vs. one). Output::
 
         {'inputs': {'rs': [view1 (N,C,H,W), view2], 'nat': (M,C,H,W)},
-         'data_samples': {'rs': [N DataSample], 'nat': [M DataSample]}}
+         'data_samples': {'rs': [N DataSample], 'nat': [M DataSample],
+                          'nat_labels': (M, ) int64}}
     """
     rs = [s for s in data_batch if is_rs_sample(s)]
     nat = [s for s in data_batch if not is_rs_sample(s)]
@@ -114,6 +115,10 @@ def dual_stream_collate(data_batch: Sequence[dict]) -> dict:
             'samples; every batch needs both. Use DualStreamSampler and set '
             'train_dataloader.batch_size = n_rs + n_nat.')
     rs, nat = default_collate(rs), default_collate(nat)
+    # One label tensor, pinned by the DataLoader and copied to the device
+    # with a single non-blocking transfer.
+    labels = torch.cat([s.gt_label for s in nat['data_samples']])
     return dict(
         inputs=dict(rs=rs['inputs'], nat=nat['inputs']),
-        data_samples=dict(rs=rs['data_samples'], nat=nat['data_samples']))
+        data_samples=dict(rs=rs['data_samples'], nat=nat['data_samples'],
+                          nat_labels=labels))

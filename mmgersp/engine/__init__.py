@@ -1,3 +1,7 @@
-from .hooks import ExactResumeHook, GeRSPEMAHook, NonFiniteLossHook
+from .hooks import (ExactResumeHook, GeRSPEMAHook, IntervalRuntimeInfoHook,
+                    NonFiniteLossHook)
 
-__all__ = ['GeRSPEMAHook', 'ExactResumeHook', 'NonFiniteLossHook']
+__all__ = [
+    'GeRSPEMAHook', 'ExactResumeHook', 'IntervalRuntimeInfoHook',
+    'NonFiniteLossHook'
+]

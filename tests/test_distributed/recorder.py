@@ -9,8 +9,9 @@ import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import HOOKS
+
+from mmgersp.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
 
 @HOOKS.register_module()

@@ -1,5 +1,9 @@
 from .ema_hook import GeRSPEMAHook
 from .exact_resume_hook import ExactResumeHook
+from .interval_runtime_info_hook import IntervalRuntimeInfoHook
 from .non_finite_loss_hook import NonFiniteLossHook
 
-__all__ = ['GeRSPEMAHook', 'ExactResumeHook', 'NonFiniteLossHook']
+__all__ = [
+    'GeRSPEMAHook', 'ExactResumeHook', 'IntervalRuntimeInfoHook',
+    'NonFiniteLossHook'
+]

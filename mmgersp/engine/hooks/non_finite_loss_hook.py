@@ -1,4 +1,4 @@
-"""Stop at the first non-finite loss, before a checkpoint is written."""
+"""Stop at a non-finite loss, before a checkpoint of that state is written."""
 import math
 
 from mmengine.hooks import Hook
@@ -9,30 +9,38 @@ from mmpretrain.registry import HOOKS
 class NonFiniteLossHook(Hook):
     """Raises ``FloatingPointError`` naming the iteration and loss terms.
 
-    It reads the loss values that mmengine's ``RuntimeInfoHook`` already
-    copied to the host for logging (every iteration), so it adds no
-    host-device synchronisation. It runs before ``CheckpointHook`` in the
-    same iteration, so the weights of a diverged step are never saved: the
-    last checkpoint on disk is the last good one, to resume from (e.g. with
-    a lower lr).
+    It reads the loss values that the runtime-info hook has already copied
+    to the host for logging, so it adds no host-device synchronisation:
+    every iteration with mmengine's ``RuntimeInfoHook``, every logging
+    interval with :class:`IntervalRuntimeInfoHook` (which also flushes
+    before each checkpoint). It checks after each iteration and again just
+    before a checkpoint is written, so the weights of a diverged run are
+    never saved: the checkpoints on disk stay the last good ones to resume
+    from (e.g. with a lower lr).
     """
 
-    priority = 'HIGH'  # after RuntimeInfoHook, before CheckpointHook
+    priority = 'HIGH'  # after the runtime-info hook, before CheckpointHook
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs=None) -> None:
-        if not outputs:
-            return
+    def _check(self, runner) -> None:
+        hub = runner.message_hub
         terms = {
-            key: runner.message_hub.get_scalar(f'train/{key}').current()
-            for key in outputs if 'loss' in key
+            key[len('train/'):]: buf.current()
+            for key, buf in hub.log_scalars.items()
+            if key.startswith('train/') and 'loss' in key
         }
         if all(math.isfinite(v) for v in terms.values()):
             return
-        shown = ', '.join(f'{k}={v:.4g}' for k, v in terms.items())
+        shown = ', '.join(f'{k}={v:.4g}' for k, v in sorted(terms.items()))
         raise FloatingPointError(
             f'non-finite loss at iteration {runner.iter + 1} '
             f'(epoch {runner.epoch}): {shown}. Training stopped before '
             f'saving this state; the checkpoints in {runner.work_dir} are '
             'from earlier, finite iterations (resume with --resume, perhaps '
             'with a lower learning rate).')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        self._check(runner)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._check(runner)

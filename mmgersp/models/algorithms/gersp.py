@@ -20,9 +20,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import all_gather
 from mmpretrain.models.selfsup import BaseSelfSupervisor
-from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from ..utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
 TEACHER_PROJECTOR_MODES = ('ema', 'frozen')
 
@@ -35,7 +36,7 @@ class GeRSP(BaseSelfSupervisor):
     ``dual_stream_collate`` + ``DualStreamDataPreprocessor``::
 
         inputs       = {'rs': [rs_query_view, rs_key_view], 'nat': nat_img}
-        data_samples = {'rs': [...], 'nat': [... with gt_label]}
+        data_samples = {'rs': [...], 'nat': [...], 'nat_labels': (M, )}
 
     Args:
         backbone (dict): Student backbone, e.g. mmpretrain ``ResNet`` with
@@ -44,9 +45,11 @@ class GeRSP(BaseSelfSupervisor):
         neck (dict): Projector applied to pooled RS features, e.g.
             ``MoCoV2Neck(2048, 2048, 128, with_avg_pool=False)`` -- the
             official MLP without BN.
-        head (dict): ``ContrastiveHead`` holding the InfoNCE temperature.
+        head (dict): ``ContrastiveHead``: its ``temperature`` and
+            ``loss_module`` make the InfoNCE.
         cls_head (dict): Classifier on pooled natural-image features, e.g.
-            ``LinearClsHead(num_classes=1000, in_channels=2048)``.
+            ``LinearClsHead(num_classes=1000, in_channels=2048)``; its ``fc``
+            and ``loss_module`` make the cross-entropy.
         queue_len (int): Number of RS keys kept as negatives. Must be a
             multiple of the global RS batch (checked before the first step by
             the EMA hook). Defaults to 65536.
@@ -179,13 +182,16 @@ class GeRSP(BaseSelfSupervisor):
         self.queue_ptr.add_(batch).remainder_(self.queue_len)
 
     def loss(self, inputs: Dict[str, Union[List[torch.Tensor], torch.Tensor]],
-             data_samples: Dict[str, List[DataSample]],
+             data_samples: Dict[str, Union[List[DataSample], torch.Tensor]],
              **kwargs) -> Dict[str, torch.Tensor]:
         """Both GeRSP losses for one dual-stream batch.
 
         Returns ``loss_contrast`` and ``loss_cls`` (already multiplied by
         ``alpha``) plus ``acc_contrast`` (% of queries whose positive beats
         every queued negative) and ``acc_cls`` (top-1 % on natural images).
+        Nothing here waits for the device: targets are made on it and the
+        heads' ``loss()`` helpers (which build targets on the host) are
+        bypassed for their modules.
         """
         if not isinstance(inputs, dict) or 'rs' not in inputs:
             raise TypeError(
@@ -201,15 +207,30 @@ class GeRSP(BaseSelfSupervisor):
         l_pos = (q * k).sum(dim=1, keepdim=True)
         # clone: the queue is overwritten below but is saved for backward.
         l_neg = q @ self.queue.clone().detach().t().to(q.dtype)
-        loss_contrast = self.head.loss(l_pos, l_neg)
-        acc_contrast = (l_pos.squeeze(1) > l_neg.max(dim=1).values).float()
+        logits = torch.cat([l_pos, l_neg], dim=1) / self.head.temperature
+        positive = logits.new_zeros(logits.shape[0], dtype=torch.long)
+        loss_contrast = self.head.loss_module(logits, positive)
 
         # NIAL: supervised cross-entropy on the natural images.
-        cls = self.cls_head.loss((feat_nat, ), data_samples['nat'])
+        labels = self._labels(data_samples, feat_nat.device)
+        cls_score = self.cls_head((feat_nat, ))
+        loss_cls = self.cls_head.loss_module(
+            cls_score, labels, avg_factor=cls_score.shape[0])
 
         self._dequeue_and_enqueue(k.detach())
+        with torch.no_grad():
+            acc_contrast = (logits.argmax(dim=1) == 0).float().mean() * 100
+            acc_cls = (cls_score.argmax(dim=1) == labels).float().mean() * 100
         return dict(
             loss_contrast=loss_contrast,
-            loss_cls=self.alpha * cls['loss'],
-            acc_contrast=acc_contrast.mean() * 100,
-            acc_cls=cls['accuracy_top-1'])
+            loss_cls=self.alpha * loss_cls,
+            acc_contrast=acc_contrast,
+            acc_cls=acc_cls)
+
+    @staticmethod
+    def _labels(data_samples: dict, device: torch.device) -> torch.Tensor:
+        """Natural labels: the collated tensor, else from the samples."""
+        labels = data_samples.get('nat_labels')
+        if labels is None:
+            labels = torch.cat([s.gt_label for s in data_samples['nat']])
+        return labels.to(device, non_blocking=True)

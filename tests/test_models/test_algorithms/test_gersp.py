@@ -109,3 +109,33 @@ def test_teacher_pairs_follow_projector_mode(setup):
     model.teacher_projector = 'frozen'
     pairs = model.teacher_student_pairs()
     assert [s for _, s in pairs] == [model.backbone]
+
+
+def test_training_step_never_reads_values_back(setup, monkeypatch):
+    """No .item()/.tolist()/bool() on tensors inside a step: on a GPU each
+    would make the host wait for the device."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmgersp.engine import GeRSPEMAHook
+    cfg, model, loader = setup
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    data = next(iter(loader))
+    reads = []
+    for name in ('item', 'tolist', '__bool__', '__float__', '__int__'):
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _name=name, _original=original, **kw):
+            reads.append(_name)
+            return _original(self, *args, **kw)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    log_vars = model.train_step(data, optim)
+    hook = GeRSPEMAHook()
+    with torch.no_grad():
+        for teacher, student in model.teacher_student_pairs():
+            torch._foreach_lerp_(list(teacher.parameters()),
+                                 [p.detach() for p in student.parameters()],
+                                 1 - hook.momentum)
+    monkeypatch.undo()
+    assert reads == []
+    assert set(log_vars) >= {'loss', 'loss_contrast', 'loss_cls'}
