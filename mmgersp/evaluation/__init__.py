@@ -1,0 +1,24 @@
+"""Checkpoint checks shared by the analysis tools and FeatureEvalHook."""
+from .backbone import (RANDOM, backbone_state_dict, checkpoint_label,
+                       classifier_head, infer_resnet_cfg,
+                       load_backbone, normalization_from_meta,
+                       pooled_features)
+from .cam import grad_cam
+from .data import (IMAGENET_MEAN, IMAGENET_STD, ImageListDataset,
+                   deterministic_split, load_image, scan_class_folders,
+                   write_ann_file)
+from .feature_eval import (FeatureEvalData, LinearProbe, evaluate_backbone,
+                           evaluate_features, extract_features,
+                           fit_linear_probe, knn_predict, top1)
+from .tsne import tsne
+
+__all__ = [
+    'RANDOM', 'backbone_state_dict', 'checkpoint_label', 'classifier_head',
+    'infer_resnet_cfg', 'load_backbone',
+    'normalization_from_meta', 'pooled_features', 'grad_cam',
+    'IMAGENET_MEAN', 'IMAGENET_STD', 'ImageListDataset',
+    'deterministic_split', 'load_image', 'scan_class_folders',
+    'write_ann_file', 'FeatureEvalData', 'LinearProbe', 'evaluate_backbone',
+    'evaluate_features', 'extract_features', 'fit_linear_probe',
+    'knn_predict', 'top1', 'tsne'
+]
