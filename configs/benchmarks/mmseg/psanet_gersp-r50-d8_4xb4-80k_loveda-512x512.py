@@ -1,0 +1,29 @@
+# PSANet R50-D8 on LoveDA (7 classes, 0 = no-data ignored), the paper's
+# other LoveDA head: mmseg's LoveDA recipe (512x512 crops, 4 GPUs x 4, 80k
+# iterations, SGD lr 0.01 poly), PSA mask 66x66 as mmseg's 512x512 PSANet
+# configs, mIoU on the val split. Plain ResNet-50 (the GeRSP weights), fully
+# trainable. Paper numbers: README.md.
+_base_ = [
+    'mmseg::_base_/models/psanet_r50-d8.py',
+    'mmseg::_base_/datasets/loveda.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_80k.py',
+]
+
+# The exported GeRSP backbone (tools/model_converters/export_backbone.py).
+checkpoint = 'work_dirs/gersp_r50.pth'
+
+custom_imports = dict(imports=['mmgersp'], allow_failed_imports=False)
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    pretrained=None,  # mmseg would hand 'open-mmlab://resnet50_v1c' over
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        frozen_stages=-1,  # fully trainable, as in the paper
+        norm_eval=False,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint, prefix='backbone.')),
+    decode_head=dict(mask_size=(66, 66), num_classes=7),
+    auxiliary_head=dict(num_classes=7))
