@@ -62,7 +62,10 @@ def build_config(args: argparse.Namespace) -> Config:
             optim.type = 'AmpOptimWrapper'
             bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
             optim.setdefault('dtype', 'bfloat16' if bf16 else 'float16')
-            optim.setdefault('loss_scale', 'dynamic')
+            # bf16 needs no loss scaling; a GradScaler would also read its
+            # found-inf flag back to the host after every step.
+            optim.setdefault('loss_scale', dict(enabled=False) if optim.dtype
+                             == 'bfloat16' else 'dynamic')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

@@ -77,24 +77,34 @@ class GeRSPEMAHook(Hook):
                     f'train_dataloader.batch_size={batch_size} must equal '
                     f'sampler n_rs + n_nat = {sampler.batch_size}')
         if runner.iter == 0:
-            model.teacher['backbone'].load_state_dict(
-                model.backbone.state_dict())
-            model.teacher['neck'].load_state_dict(model.neck.state_dict())
+            self.copy_student_to_teacher(model)
             print_log('GeRSPEMAHook: teacher initialised from the student',
                       logger='current')
 
-    @torch.no_grad()
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        model = self._algorithm(runner)
         m = self.momentum_at(runner.iter, runner.max_iters)
+        self.ema_update(self._algorithm(runner), m)
+        runner.message_hub.update_scalar('train/momentum', m)
+
+    @staticmethod
+    @torch.no_grad()
+    def copy_student_to_teacher(model) -> None:
+        """Teacher (backbone and projector) := student."""
+        model.teacher['backbone'].load_state_dict(model.backbone.state_dict())
+        model.teacher['neck'].load_state_dict(model.neck.state_dict())
+
+    @staticmethod
+    @torch.no_grad()
+    def ema_update(model, momentum: float) -> None:
+        """``teacher = m * teacher + (1 - m) * student``, one fused lerp per
+        module; BN buffers are copied from the student."""
         for teacher, student in model.teacher_student_pairs():
-            t_params = list(teacher.parameters())
-            s_params = [p.detach() for p in student.parameters()]
-            torch._foreach_lerp_(t_params, s_params, 1.0 - m)
+            torch._foreach_lerp_(list(teacher.parameters()),
+                                 [p.detach() for p in student.parameters()],
+                                 1.0 - momentum)
             for t_buf, s_buf in zip(teacher.buffers(), student.buffers()):
                 t_buf.copy_(s_buf)
-        runner.message_hub.update_scalar('train/momentum', m)
