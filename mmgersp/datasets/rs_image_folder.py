@@ -19,7 +19,7 @@ class RSImageFolder(CustomDataset):
     any user folder. Sub-folder names are ignored, so a class-folder tree
     such as AID works as unlabeled data too.
 
-    Decoding never stops a long run: an image that fails to load or augment
+    Decoding never stops a long run: an image that fails to load (decode)
     is logged with its path, counted (per data-loading process) and replaced
     by another random image; more than ``max_bad_images`` failures in one
     process raise an error, so a systematically broken dataset is noticed.
