@@ -34,6 +34,8 @@ def main() -> None:
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    from mmgersp.utils import setup_cpu_distributed
+    setup_cpu_distributed(cfg)
     metrics = Runner.from_cfg(cfg).test()
     print(metrics)
 

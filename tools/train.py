@@ -75,29 +75,10 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def setup_cpu_distributed(cfg: Config) -> None:
-    """Let the pytorch launcher run on machines without a GPU.
-
-    mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` and
-    wraps the model with ``device_ids=[LOCAL_RANK]``; both fail on CPU. Here
-    the process group is started with gloo (mmengine then skips its own
-    init) and DDP gets ``device_ids=None``, as CPU modules need.
-    """
-    import torch
-    import torch.distributed as dist
-    if cfg.launcher != 'pytorch' or torch.cuda.is_available():
-        return
-    if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
-    cfg.model_wrapper_cfg = dict(
-        type='MMDistributedDataParallel', device_ids=None,
-        broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False))
-
-
 def main() -> None:
     args = parse_args()
     cfg = build_config(args)
+    from mmgersp.utils import setup_cpu_distributed
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
