@@ -1,35 +1,57 @@
-# Everything a fresh machine needs, in the order the stack demands:
-# torch + setuptools<81 first, then mmcv 2.1.0 built from source with ops
-# (about 9 minutes on 2 cores, cached by pip afterwards), then the rest.
+# Two install levels into .venv, each pinned by requirements/constraints.txt:
+#   core (pre-training, demo, export, evaluation tools): torch + torchvision, mmengine,
+#        mmcv-lite 2.1.0 (no compiled ops: a wheel, seconds), mmpretrain. `make install-core`.
+#   full (downstream too): mmcv 2.1.0 built from source with ops (about 10 minutes on 2
+#        cores; pip caches the built wheel), mmdet, mmsegmentation, mmrotate-dev, test tools.
+#        `make install`.
+# `make demo` uses full if it is installed, else installs core; `make test` installs full.
+# mmcv and mmcv-lite install the same `mmcv` package folder, so full removes mmcv-lite first
+# and core never installs mmcv-lite over mmcv.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-STAMP := $(VENV)/.mmgersp-installed
-REQS := requirements/build.txt requirements/mminstall.txt \
-        requirements/runtime.txt requirements/tests.txt \
-        requirements/constraints.txt setup.py
+C := -c requirements/constraints.txt
+CORE := $(VENV)/.mmgersp-core
+FULL := $(VENV)/.mmgersp-full
+CORE_REQS := requirements/build.txt requirements/runtime.txt \
+             requirements/constraints.txt setup.py
+FULL_REQS := $(CORE_REQS) requirements/mminstall.txt requirements/det.txt \
+             requirements/seg.txt requirements/rotate.txt requirements/tests.txt
 
-.PHONY: install demo test
+.PHONY: install install-core demo test
 
-install: $(STAMP)
+install: $(FULL)
+install-core: $(CORE)
 
-$(STAMP): $(REQS)
+$(CORE): $(CORE_REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q "pip==24.3.1"
-	$(PIP) install -r requirements/build.txt -c requirements/constraints.txt
-	MAX_JOBS=$${MAX_JOBS:-2} MMCV_WITH_OPS=1 $(PIP) install \
-	    --no-build-isolation mmcv==2.1.0 -c requirements/constraints.txt
-	$(PIP) install -r requirements/mminstall.txt -r requirements/runtime.txt \
-	    -r requirements/tests.txt -c requirements/constraints.txt
+	$(PIP) install -r requirements/build.txt $(C)
+	$(PIP) show -q mmcv 2>/dev/null || $(PIP) install mmcv-lite $(C)
+	$(PIP) install -r requirements/runtime.txt $(C)
 	$(PIP) install --no-deps --no-build-isolation -e .
-	$(PY) -c "import mmgersp, mmdet, mmseg, mmrotate, mmcv.ops; print('mmgersp', mmgersp.__version__, 'installed')"
-	touch $(STAMP)
+	$(PY) -c "import mmgersp; print('mmgersp', mmgersp.__version__, 'installed (core)')"
+	touch $@
+
+$(FULL): $(FULL_REQS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q "pip==24.3.1"
+	$(PIP) install -r requirements/build.txt $(C)
+	if $(PIP) show -q mmcv-lite 2>/dev/null; then $(PIP) uninstall -y mmcv-lite mmcv; fi
+	$(PIP) install wheel ninja $(C)
+	MAX_JOBS=$${MAX_JOBS:-2} MMCV_WITH_OPS=1 $(PIP) install \
+	    --no-build-isolation -r requirements/mminstall.txt $(C)
+	$(PIP) install -r requirements/runtime.txt -r requirements/det.txt \
+	    -r requirements/seg.txt -r requirements/rotate.txt -r requirements/tests.txt $(C)
+	$(PIP) install --no-deps --no-build-isolation -e .
+	$(PY) -c "import mmgersp, mmdet, mmseg, mmrotate, mmcv.ops; print('mmgersp', mmgersp.__version__, 'installed (full)')"
+	touch $@
 
 # Pre-train the demo GeRSP model on generated data, export the backbone.
-demo: install
+demo: $(if $(wildcard $(FULL)),$(FULL),$(CORE))
 	$(PY) tools/demo.py $(ARGS)
 
 # The test suite (CPU; reads ../shared/data).
-test: install
+test: $(FULL)
 	$(PY) -m pytest tests $(ARGS)

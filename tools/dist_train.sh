@@ -10,9 +10,14 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The project's .venv when there is one (a fresh shell need not activate it).
+if [ -z "${PYTHON:-}" ]; then
+    PYTHON=python
+    [ -x "$HERE/../.venv/bin/python" ] && PYTHON="$HERE/../.venv/bin/python"
+fi
 
 PYTHONPATH="$HERE/..":${PYTHONPATH:-} \
-exec python -m torch.distributed.run \
+exec "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

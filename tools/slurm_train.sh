@@ -13,6 +13,11 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The project's .venv when there is one (a fresh shell need not activate it).
+if [ -z "${PYTHON:-}" ]; then
+    PYTHON=python
+    [ -x "$HERE/../.venv/bin/python" ] && PYTHON="$HERE/../.venv/bin/python"
+fi
 
 PYTHONPATH="$HERE/..":${PYTHONPATH:-} \
 srun -p "$PARTITION" \
@@ -23,5 +28,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u "$HERE/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
+    "$PYTHON" -u "$HERE/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
     --launcher="slurm" "${@:5}"

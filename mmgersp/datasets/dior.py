@@ -4,19 +4,27 @@ mmdet 3.3 has no DIOR class, and mmrotate's ``DIORDataset`` lives in
 mmrotate's scope and yields quadrilaterals. GeRSP reports DIOR with plain
 horizontal-box detectors (Faster R-CNN, RetinaNet), so this reads DIOR's
 VOC-like XMLs straight into mmdet. It is not imported by ``import mmgersp``
-(that stays light); mmdet configs list it in ``custom_imports``::
+(that stays light, and needs no mmdet); the DIOR configs, the only
+downstream configs that use an mmgersp module, import it alone::
 
     custom_imports = dict(
-        imports=['mmgersp', 'mmgersp.datasets.dior'],
-        allow_failed_imports=False)
+        imports=['mmgersp.datasets.dior'], allow_failed_imports=False)
+
+Importing it checks the installed mmdet first (``pip install
+"mmgersp[det]"``).
 """
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import List
 
-from mmdet.datasets import XMLDataset
-from mmdet.registry import DATASETS
-from mmengine.fileio import list_from_file
+from mmgersp.version import check_versions
+
+check_versions({'mmdet': (('mmdet', ), '3.0.0', '4.0.0')},
+               needed_by='mmgersp.datasets.dior')
+
+from mmdet.datasets import XMLDataset  # noqa: E402
+from mmdet.registry import DATASETS  # noqa: E402
+from mmengine.fileio import list_from_file  # noqa: E402
 
 DIOR_CLASSES = ('airplane', 'airport', 'baseballfield', 'basketballcourt',
                 'bridge', 'chimney', 'dam', 'expressway-service-area',

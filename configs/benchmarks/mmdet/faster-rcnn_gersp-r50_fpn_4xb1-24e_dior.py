@@ -11,7 +11,7 @@ _base_ = [
 checkpoint = 'work_dirs/gersp_r50.pth'
 
 custom_imports = dict(
-    imports=['mmgersp', 'mmgersp.datasets.dior'], allow_failed_imports=False)
+    imports=['mmgersp.datasets.dior'], allow_failed_imports=False)
 model = dict(
     backbone=dict(
         frozen_stages=-1,  # fully trainable, as in the paper

@@ -13,7 +13,7 @@ checkpoint = 'work_dirs/gersp_r50.pth'
 
 # mmrotate provides DOTADataset, the 'qbox' box type and ConvertBoxType.
 custom_imports = dict(
-    imports=['mmgersp', 'mmrotate.datasets', 'mmrotate.structures'],
+    imports=['mmrotate.datasets', 'mmrotate.structures'],
     allow_failed_imports=False)
 model = dict(
     backbone=dict(

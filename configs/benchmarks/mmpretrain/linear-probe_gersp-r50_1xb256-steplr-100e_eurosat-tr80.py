@@ -9,7 +9,6 @@ _base_ = [
 # The exported GeRSP backbone (tools/model_converters/export_backbone.py).
 checkpoint = 'work_dirs/gersp_r50.pth'
 
-custom_imports = dict(imports=['mmgersp'], allow_failed_imports=False)
 model = dict(
     backbone=dict(
         frozen_stages=4,  # stem + all four stages frozen, kept in eval mode

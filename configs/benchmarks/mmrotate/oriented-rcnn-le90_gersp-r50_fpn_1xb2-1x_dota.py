@@ -18,7 +18,7 @@ checkpoint = 'work_dirs/gersp_r50.pth'
 # mmrotate's registries have no lazy import locations: import its modules.
 custom_imports = dict(
     imports=[
-        'mmgersp', 'mmrotate.datasets', 'mmrotate.evaluation',
+        'mmrotate.datasets', 'mmrotate.evaluation',
         'mmrotate.models', 'mmrotate.visualization'
     ],
     allow_failed_imports=False)

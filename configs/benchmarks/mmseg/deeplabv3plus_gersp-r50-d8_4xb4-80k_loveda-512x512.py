@@ -8,7 +8,6 @@ _base_ = 'mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-80k_loveda-512x512.py'
 # The exported GeRSP backbone (tools/model_converters/export_backbone.py).
 checkpoint = 'work_dirs/gersp_r50.pth'
 
-custom_imports = dict(imports=['mmgersp'], allow_failed_imports=False)
 model = dict(
     pretrained=None,  # mmseg would hand 'open-mmlab://resnet50_v1c' over
     backbone=dict(

@@ -12,7 +12,6 @@ _base_ = [
 # The exported GeRSP backbone (tools/model_converters/export_backbone.py).
 checkpoint = 'work_dirs/gersp_r50.pth'
 
-custom_imports = dict(imports=['mmgersp'], allow_failed_imports=False)
 crop_size = (512, 512)
 model = dict(
     data_preprocessor=dict(size=crop_size),
