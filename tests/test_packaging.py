@@ -209,3 +209,30 @@ def test_mim_search_and_train_from_wheel(wheel_venv):
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     assert '.mim/configs/gersp/gersp_resnet18_1xb16-demo.py' in out.stdout
     assert (work / 'iter_2.pth').is_file()
+
+
+def test_mim_test_from_wheel(wheel_venv, gersp_r50_backbone):
+    """`mim test mmgersp` on a downstream config of the wheel's .mim: the
+    EuroSAT linear probe, evaluated on an AID split with the exported
+    GeRSP backbone (its head untrained: only the run is checked)."""
+    from tests.test_benchmarks.helpers import load_tool
+    aid = shared_path('aid')
+    split = str(wheel_venv['tmp'] / 'aid_split')
+    tool = load_tool('dataset_converters/scene_cls_split.py')
+    assert tool.main([aid, '--train-ratio', '0.8', '--out-dir', split]) == 0
+    loader = 'test_dataloader'
+    out = _run(
+        wheel_venv, '-c',
+        'import sys; from mim.cli import cli; sys.exit(cli())', 'test',
+        'mmgersp', 'linear-probe_gersp-r50_1xb256-steplr-100e_eurosat-tr80.py',
+        '--checkpoint', gersp_r50_backbone, '--work-dir',
+        str(wheel_venv['tmp'] / 'mim_test'), '--cfg-options',
+        'model.head.num_classes=30', f'{loader}.dataset.data_root={aid}',
+        f'{loader}.dataset.data_prefix=',
+        f'{loader}.dataset.ann_file={split}/test.txt',
+        f'{loader}.dataset.classes={split}/classes.txt',
+        f'{loader}.dataset.indices=4', f'{loader}.batch_size=2',
+        f'{loader}.num_workers=0', f'{loader}.persistent_workers=False')
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert '.mim/tools/test.py' in out.stdout
+    assert "'accuracy/top1':" in out.stdout
