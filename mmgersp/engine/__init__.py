@@ -1,7 +1,7 @@
-from .hooks import (ExactResumeHook, FeatureEvalHook, GeRSPEMAHook,
-                    IntervalRuntimeInfoHook, NonFiniteLossHook)
+from .hooks import (ExactResumeHook, GeRSPEMAHook, IntervalRuntimeInfoHook,
+                    NonFiniteLossHook)
 
 __all__ = [
-    'GeRSPEMAHook', 'ExactResumeHook', 'FeatureEvalHook',
+    'GeRSPEMAHook', 'ExactResumeHook',
     'IntervalRuntimeInfoHook', 'NonFiniteLossHook'
 ]

@@ -21,9 +21,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from mmgersp.datasets.class_folders import (Sample, deterministic_split,
+                                            scan_class_folders)
 from .backbone import pooled_features
-from .data import (IMAGENET_MEAN, IMAGENET_STD, ImageListDataset, Sample,
-                   deterministic_split, scan_class_folders)
+from .data import IMAGENET_MEAN, IMAGENET_STD, ImageListDataset
 
 
 @torch.no_grad()
@@ -205,10 +206,14 @@ class FeatureEvalData:
         self.test_samples: List[Sample]
         self.train_samples, self.test_samples = deterministic_split(
             samples, train_ratio, seed, max_per_class)
-        kwargs = dict(img_size=img_size, mean=mean, std=std,
-                      channel_order=channel_order)
-        self.train = ImageListDataset(data_root, self.train_samples, **kwargs)
-        self.test = ImageListDataset(data_root, self.test_samples, **kwargs)
+        self._image_cfg = dict(img_size=img_size, mean=mean, std=std,
+                               channel_order=channel_order)
+        self.train = self.images(self.train_samples)
+        self.test = self.images(self.test_samples)
+
+    def images(self, samples: Sequence[Sample]) -> ImageListDataset:
+        """Any samples of the tree, sized and normalised as the split is."""
+        return ImageListDataset(self.data_root, samples, **self._image_cfg)
 
     @property
     def num_classes(self) -> int:

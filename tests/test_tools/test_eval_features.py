@@ -6,6 +6,7 @@ import sys
 
 from mmgersp.evaluation import deterministic_split, scan_class_folders
 from tests.conftest import REPO
+from tests.test_benchmarks.helpers import load_tool
 
 TOOL = 'tools/analysis_tools/eval_features.py'
 CHANCE = 100 / 30
@@ -43,6 +44,13 @@ def test_random_resnet18_all_aid_images(aid_root, tmp_path):
     assert lines == [f'{p} {l}' for p, l in train]
     assert len((tmp_path / 'split' / 'test.txt').read_text().splitlines()) \
         == len(test) == 300
+    # ... and the one the split tool writes for the same seed and ratio
+    split_tool = load_tool('dataset_converters/scene_cls_split.py')
+    assert split_tool.main([aid_root, '--train-ratio', '0.5', '--seed', '0',
+                            '--out-dir', str(tmp_path / 'scene')]) == 0
+    for name in ('classes.txt', 'train.txt', 'test.txt'):
+        assert (tmp_path / 'scene' / name).read_bytes() == \
+            (tmp_path / 'split' / name).read_bytes(), name
 
 
 def test_exported_gersp_resnet50(aid_root, gersp_r50_backbone, tmp_path):

@@ -16,9 +16,6 @@ from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -79,15 +76,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     if cfg.get('default_scope'):
         init_default_scope(cfg.default_scope)
-    # mmengine logs one INFO line per initialised tensor to the current
-    # logger; keep its warnings (they name unloaded keys), not that.
-    from mmengine.logging import MMLogger
-    MMLogger.get_instance(
-        f'check_backbone_load-{id(args)}',
-        log_level='INFO' if args.verbose else 'WARNING')
     from mmengine.registry import MODELS
-    model = MODELS.build(cfg.model)
-    model.init_weights()
+
+    from mmgersp.utils.logger import quiet_logger
+    with quiet_logger('INFO' if args.verbose else 'WARNING'):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
     backbone = model.backbone
     n_params = sum(p.numel() for p in backbone.parameters())
     print(f'backbone:   {type(backbone).__name__} '

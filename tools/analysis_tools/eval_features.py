@@ -9,15 +9,16 @@ an mmpretrain classifier, a torchvision ResNet state dict, or ``random``
 (``--depth`` picks the ResNet). DIR is a class-folder tree
 (``DIR/<class>/<image>``), split per class by a hash of each path, so the
 split is the same on every machine (``--dump-split`` writes it as
-mmpretrain annotation files). Normalisation comes from the checkpoint's meta
-when ``publish_model.py`` wrote it, else ImageNet mean/std in RGB order.
+mmpretrain annotation files, byte for byte what
+``tools/dataset_converters/scene_cls_split.py`` writes for the same
+``--train-ratio`` and ``--seed``). Normalisation comes from the
+checkpoint's meta when ``publish_model.py`` wrote it, else ImageNet mean/std
+in RGB order.
 """
 import argparse
 import json
 import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,7 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1')
     parser.add_argument('--out', help='write the results as JSON')
     parser.add_argument('--dump-split',
-                        help='write train.txt/test.txt (relpath label) here')
+                        help='write classes.txt, train.txt, test.txt (relpath '
+                        'label) here')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
 
@@ -57,7 +59,7 @@ def main(argv=None) -> dict:
     import mmgersp  # noqa: F401
     from mmgersp.evaluation import (FeatureEvalData, evaluate_backbone,
                                     load_backbone, normalization_from_meta,
-                                    write_ann_file)
+                                    write_split)
     register_all_modules(init_default_scope=True)
 
     backbone, info = load_backbone(args.checkpoint, depth=args.depth,
@@ -77,12 +79,9 @@ def main(argv=None) -> dict:
     print(f'data: {args.data}: {data.num_classes} classes, '
           f'{len(data.train)} train / {len(data.test)} test images at '
           f'{args.img_size} px, normalisation {norm}')
-    if args.dump_split:
-        for name, samples in (('train', data.train_samples),
-                              ('test', data.test_samples)):
-            write_ann_file(samples, osp.join(args.dump_split, f'{name}.txt'))
-        with open(osp.join(args.dump_split, 'classes.txt'), 'w') as f:
-            f.writelines(c + '\n' for c in data.classes)
+    if args.dump_split:  # the files scene_cls_split.py writes
+        write_split(args.dump_split, data.classes, data.train_samples,
+                    data.test_samples)
 
     results = evaluate_backbone(
         backbone, data, k=args.k, temperature=args.temperature,

@@ -23,8 +23,6 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 METRICS_FILE = 'final_metrics.json'
 
 

@@ -96,8 +96,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     from mmgersp.datasets.dior import DIOR_CLASSES
     if not osp.isdir(args.root):
         print(f'error: {args.root!r} is not a folder')

@@ -12,6 +12,11 @@ key; several runs are overlaid. Keys a run never logged are skipped;
 mmengine's logged ``step``: the iteration for training scalars and
 FeatureEvalHook (mmengine logs validation metrics by epoch, so plot those
 on their own).
+
+Kept beside mmpretrain's ``analyze_logs.py plot_curve`` (``mim run mmpretrain
+analyze_logs``), which draws every key on one axis from one launch: this one
+joins resumed launches and gives each GeRSP term and FeatureEvalHook's sparse
+``knn_top1``/``linear_top1`` series a panel of its own.
 """
 import argparse
 import glob

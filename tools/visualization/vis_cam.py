@@ -17,40 +17,23 @@ probe fitted on the frozen features of DIR's deterministic training split
 (the images shown come from the test split). The map explains the true class
 (``--target gt``, default) or the predicted one.
 """
-import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmgersp.evaluation.cli import (checkpoints_parser, load_checkpoints,
+                                    parse_checkpoint_args, save_figure)
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('checkpoints', nargs='+',
-                        help="checkpoint files or 'random', one column each")
-    parser.add_argument('--data', required=True,
-                        help='class-folder tree <DIR>/<class>/<image>')
-    parser.add_argument('--labels', nargs='+', help='column titles')
-    parser.add_argument('--out', default='cam.png')
+def parse_args(argv=None):
+    parser = checkpoints_parser(__doc__.split('\n')[0], 'column', 'cam.png')
     parser.add_argument('--num-images', type=int, default=6,
                         help='test images, one per class, classes spread '
                         'over the class list')
     parser.add_argument('--images', nargs='+',
                         help='explicit images (paths relative to DIR)')
-    parser.add_argument('--img-size', type=int, default=224)
     parser.add_argument('--max-per-class', type=int,
                         help='limit the probe training data per class')
     parser.add_argument('--train-ratio', type=float, default=0.5)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--depth', type=int, default=50,
-                        help="ResNet depth for 'random'")
     parser.add_argument('--target', choices=['gt', 'pred'], default='gt')
     parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--device', default='cpu')
-    args = parser.parse_args(argv)
-    if args.labels and len(args.labels) != len(args.checkpoints):
-        parser.error('--labels needs one title per checkpoint')
-    return args
+    return parse_checkpoint_args(parser, argv)
 
 
 def pick_images(data, args):
@@ -94,26 +77,16 @@ def main(argv=None) -> str:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import torch
-    from mmpretrain.utils import register_all_modules
 
-    import mmgersp  # noqa: F401
-    from mmgersp.evaluation import (FeatureEvalData, ImageListDataset,
-                                    checkpoint_label, grad_cam,
-                                    load_backbone, normalization_from_meta)
-    register_all_modules(init_default_scope=True)
+    from mmgersp.evaluation import grad_cam
     device = torch.device(args.device)
-    labels = args.labels or [checkpoint_label(c) for c in args.checkpoints]
 
     columns, shown = [], None
-    for ckpt, title in zip(args.checkpoints, labels):
-        backbone, info = load_backbone(ckpt, depth=args.depth, seed=args.seed)
-        backbone.to(device)
-        norm = normalization_from_meta(info['meta'])
-        data = FeatureEvalData(args.data, args.img_size, args.train_ratio,
-                               args.seed, args.max_per_class, **norm)
+    for ckpt, title, backbone, info, data in load_checkpoints(
+            args, args.train_ratio):
         shown = shown or pick_images(data, args)
         head, how = build_classifier(ckpt, backbone, data, args, device)
-        images = ImageListDataset(args.data, shown, args.img_size, **norm)
+        images = data.images(shown)
         batch = torch.stack([images[i][0] for i in range(len(images))])
         truth = torch.tensor([label for _, label in shown])
         out = grad_cam(backbone, head, batch.to(device),
@@ -155,11 +128,7 @@ def main(argv=None) -> str:
     explained = 'true' if args.target == 'gt' else 'predicted'
     fig.suptitle(f'Grad-CAM of the {explained} '
                  f'class, last ResNet stage, {args.img_size} px', fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(args.out, dpi=100)
-    plt.close(fig)
-    print(osp.abspath(args.out))
-    return args.out
+    return save_figure(fig, args.out, rect=(0, 0, 1, 0.97))
 
 
 if __name__ == '__main__':

@@ -3,8 +3,8 @@ from typing import Optional, Sequence
 
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 
 from mmgersp.evaluation import (IMAGENET_MEAN, IMAGENET_STD, FeatureEvalData,
                                 evaluate_backbone)
@@ -26,8 +26,12 @@ class FeatureEvalHook(Hook):
     ``feature_eval/knn_top1`` and ``feature_eval/linear_top1``. Rank 0
     computes them and broadcasts, so every rank logs the same numbers.
 
-    Example::
+    ``import mmgersp`` does not load this hook (nor the evaluation library
+    it uses); a config that uses it imports it::
 
+        custom_imports = dict(
+            imports=['mmgersp', 'mmgersp.engine.hooks.feature_eval_hook'],
+            allow_failed_imports=False)
         custom_hooks = [..., dict(type='FeatureEvalHook',
                                   data_root='data/aid', interval=10)]
 
@@ -105,11 +109,10 @@ class FeatureEvalHook(Hook):
 
     def evaluate(self, runner, step: int) -> dict:
         """Evaluate the student backbone now; log and return the results."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
         results = [None]
         if is_main_process():
-            results[0] = evaluate_backbone(model.backbone, self.data,
+            backbone = get_ori_model(runner.model).backbone
+            results[0] = evaluate_backbone(backbone, self.data,
                                            **self.eval_cfg)
         broadcast_object_list(results)  # no-op without distributed training
         res = results[0]
