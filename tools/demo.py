@@ -6,12 +6,16 @@
 Without roots it first generates a small synthetic data set (aerial-like
 tiles for the RS stream, four drawn object classes for the natural stream).
 ``--rs-root`` takes any folder of images, ``--natural-root`` a class-folder
-tree (``<root>/<class>/<image>``). The last line printed is the path of the
-exported student backbone.
+tree (``<root>/<class>/<image>``). Each run writes its checkpoints and
+export into a new time-stamped folder ``<work-dir>/run_YYYYmmdd_HHMMSS``, so
+a rerun never overwrites an earlier one. The last line printed is the path
+of the exported student backbone.
 """
 import argparse
+import os
 import os.path as osp
 import sys
+import time
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(HERE))
@@ -19,12 +23,34 @@ DEMO_CONFIG = osp.join(osp.dirname(HERE), 'configs', 'gersp',
                        'gersp_resnet18_1xb16-demo.py')
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def new_run_dir(work_dir: str) -> str:
+    """A folder of ``work_dir`` no earlier run used (time-stamped)."""
+    stamp = time.strftime('%Y%m%d_%H%M%S')
+    for n in range(1000):
+        path = osp.join(work_dir, f'run_{stamp}' + (f'_{n}' if n else ''))
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f'no free run folder in {work_dir}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--rs-root', help='folder of RS images (any depth)')
     parser.add_argument('--natural-root', help='class-folder tree')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--max-iters', type=int, default=100)
+    parser.add_argument('--work-dir', default='work_dirs/demo',
+                        help='each run goes to a new run_<time> sub-folder')
+    parser.add_argument('--max-iters', type=positive_int, default=100)
     parser.add_argument('--config', default=DEMO_CONFIG)
     args = parser.parse_args()
 
@@ -32,8 +58,9 @@ def main() -> None:
     from mmengine.runner import Runner
 
     import mmgersp  # noqa: F401
-    from mmgersp.utils import (export_backbone, make_demo_data,
-                               set_data_roots, set_max_iters)
+    from mmgersp.utils import make_demo_data, set_data_roots, set_max_iters
+    from mmgersp.utils.checkpoint import (export_backbone,
+                                          scope_checkpoint_loads)
 
     rs_root, natural_root = args.rs_root, args.natural_root
     if rs_root is None or natural_root is None:
@@ -44,13 +71,15 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     set_data_roots(cfg, rs_root, natural_root)
     set_max_iters(cfg, args.max_iters)
-    cfg.work_dir = args.work_dir
-    runner = Runner.from_cfg(cfg)
+    run_dir = new_run_dir(args.work_dir)
+    cfg.work_dir = run_dir
+    print(f'this run writes to {run_dir}')
+    runner = scope_checkpoint_loads(Runner.from_cfg(cfg))
     runner.train()
 
-    ckpt = osp.join(args.work_dir, f'iter_{args.max_iters}.pth')
+    ckpt = osp.join(run_dir, f'iter_{args.max_iters}.pth')
     out = export_backbone(
-        ckpt, osp.join(args.work_dir, 'gersp_backbone.pth'),
+        ckpt, osp.join(run_dir, 'gersp_backbone.pth'),
         meta=dict(config=osp.basename(args.config)))
     print(f'training checkpoint: {osp.abspath(ckpt)}')
     print('exported student backbone (load with init_cfg=dict('

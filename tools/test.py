@@ -27,16 +27,27 @@ def main() -> None:
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
 
     import mmgersp  # noqa: F401
+    from mmgersp.utils import setup_cpu_distributed
+    from mmgersp.utils.checkpoint import (exit_on_error, require_checkpoint,
+                                          scope_checkpoint_loads)
+    from mmgersp.utils.config import check_cfg_options
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:
+        try:
+            check_cfg_options(cfg, args.cfg_options)
+        except ValueError as e:
+            raise SystemExit(f'error: {e}') from e
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if '://' not in args.checkpoint:
+        exit_on_error(require_checkpoint)(args.checkpoint, 'load')
     cfg.load_from = args.checkpoint
-    from mmgersp.utils import setup_cpu_distributed
     setup_cpu_distributed(cfg)
-    metrics = Runner.from_cfg(cfg).test()
+    # mmengine's load runs inside the scoped allow-list
+    runner = scope_checkpoint_loads(Runner.from_cfg(cfg))
+    metrics = exit_on_error(runner.test)()
     print(metrics)
 
 

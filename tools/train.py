@@ -22,8 +22,9 @@ def parse_args() -> argparse.Namespace:
                         '(default: ./work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
-        help='resume from CKPT, or from the latest checkpoint in the work '
-        'dir when no path is given')
+        help='resume from CKPT, or from the newest checkpoint in the work '
+        'dir that loads when no path is given (newer ones that do not load '
+        'are logged and skipped)')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (AmpOptimWrapper, bf16 where '
                         'the device supports it)')
@@ -47,9 +48,11 @@ def parse_args() -> argparse.Namespace:
 def build_config(args: argparse.Namespace) -> Config:
     import mmgersp  # noqa: F401  (registers modules, checks versions)
     from mmgersp.utils import set_data_roots
+    from mmgersp.utils.config import check_cfg_options
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     if args.rs_root or args.natural_root:
         set_data_roots(cfg, args.rs_root, args.natural_root)
@@ -77,11 +80,20 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    cfg = build_config(args)
+    try:
+        cfg = build_config(args)
+    except ValueError as e:  # a flag or --cfg-options key to fix
+        raise SystemExit(f'error: {e}') from e
     from mmgersp.utils import setup_cpu_distributed
+    from mmgersp.utils.checkpoint import (exit_on_error, require_checkpoint,
+                                          scope_checkpoint_loads)
+    if args.resume not in (None, 'auto'):
+        # before building anything: one line naming the file and the reason
+        exit_on_error(require_checkpoint)(args.resume, 'resume from')
     setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    # mmengine's resume/load run inside the scoped allow-list
+    runner = scope_checkpoint_loads(Runner.from_cfg(cfg))
+    exit_on_error(runner.train)()
 
 
 if __name__ == '__main__':

@@ -59,7 +59,7 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=100)
 default_hooks = dict(
     logger=dict(interval=5),
-    checkpoint=dict(type='CheckpointHook', interval=20, by_epoch=False,
+    checkpoint=dict(type='AtomicCheckpointHook', interval=20, by_epoch=False,
                     max_keep_ckpts=2))
 log_processor = dict(window_size=1, by_epoch=False)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -1,6 +1,7 @@
 """The two GeRSP streams as one dataset, and the collate that keeps them
 apart: RS samples (two views, no label) and natural samples (one view +
 label)."""
+import functools
 import random
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -9,6 +10,8 @@ import torch
 from mmengine.dataset import ConcatDataset, default_collate
 from mmengine.registry import FUNCTIONS
 from mmpretrain.registry import DATASETS
+
+from .rs_image_folder import RSImageFolder, prepare_skipping_bad_images
 
 # (sample index in the concat, (seed, epoch, position in the epoch))
 DrawKey = Tuple[int, Tuple[int, int, int]]
@@ -53,8 +56,29 @@ class DualStreamDataset(ConcatDataset):
         if self._fully_initialized:
             return
         super().full_init()
+        rs, nat = self.datasets
+        classes = nat.metainfo.get('classes')
+        if classes is not None and len(classes) < 2:
+            raise ValueError(
+                f'natural dataset {getattr(nat, "data_root", "")!r} has '
+                f'{len(classes)} class ({list(classes)}); the natural stream '
+                'needs at least 2 (with 1 the classification loss is 0)')
         if self.num_classes is not None:
-            self._check_labels(self.datasets[1], self.num_classes)
+            self._check_labels(nat, self.num_classes)
+        self._skip_bad_natural_images(rs, nat)
+
+    @staticmethod
+    def _skip_bad_natural_images(rs, nat) -> None:
+        """Skip natural images that fail to load as RS images are skipped.
+
+        The natural stream is usually a plain mmpretrain dataset, whose
+        ``prepare_data`` lets one corrupt file stop the run; it gets the RS
+        dataset's guard: same ``max_bad_images`` budget, count and message.
+        """
+        if isinstance(rs, RSImageFolder) and \
+                not isinstance(nat, RSImageFolder):
+            nat.prepare_data = functools.partial(
+                prepare_skipping_bad_images, nat, budget=rs)
 
     @staticmethod
     def _check_labels(dataset, num_classes: int) -> None:
@@ -82,7 +106,9 @@ class DualStreamDataset(ConcatDataset):
         states = random.getstate(), np.random.get_state(), torch.get_rng_state()
         random.seed(seed)
         np.random.seed(seed)
-        torch.manual_seed(seed)
+        # The CPU generator only: torch.manual_seed also queues a CUDA seed,
+        # recording a Python stack trace each time (90 us per sample here).
+        torch.default_generator.manual_seed(seed)
         try:
             return super().__getitem__(index)
         finally:

@@ -1,5 +1,6 @@
 """Unlabeled remote-sensing images from a folder tree or a file list."""
 import logging
+import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -72,32 +73,62 @@ class RSImageFolder(CustomDataset):
         Only transforms whose name starts with ``Load`` are guarded: an error
         in augmentation is a bug to see, not an image to skip.
         """
-        results = self.get_data_info(idx)
-        for transform in self.pipeline.transforms:
-            if type(transform).__name__.startswith('Load'):
-                try:
-                    results = transform(results)
-                    if results is None:
-                        raise ValueError('the loader returned nothing')
-                except Exception as e:  # noqa: BLE001 -- any decode failure
-                    return self._skip(idx, e)
-            else:
-                results = transform(results)
-                if results is None:
-                    return None
-        return results
+        return prepare_skipping_bad_images(self, idx, self)
 
-    def _skip(self, idx: int, error: Exception) -> None:
-        path = self.get_data_info(idx).get('img_path', f'index {idx}')
+    def _skip(self, idx: int, error: Exception, dataset=None) -> None:
+        """Count, log and skip sample ``idx`` of ``dataset`` (default: self).
+
+        The natural stream of ``DualStreamDataset`` is skipped through the
+        RS dataset's ``_skip`` too: one ``max_bad_images`` budget, one
+        message.
+        """
+        dataset = self if dataset is None else dataset
+        name = type(dataset).__name__
+        path = dataset.get_data_info(idx).get('img_path', f'index {idx}')
         self.bad_images.append(path)
         if len(self.bad_images) > self.max_bad_images:
             raise RuntimeError(
-                f'RSImageFolder: {len(self.bad_images)} unreadable images '
-                f'(max_bad_images={self.max_bad_images}); last: {path}: '
-                f'{error!r}') from error
+                f'{name}: {len(self.bad_images)} unreadable images '
+                f'(max_bad_images={self.max_bad_images}); last: '
+                f'{printable(path)}: {error!r}') from error
         print_log(
-            f'RSImageFolder: skipped unreadable image {path} ({error!r}); '
-            f'{len(self.bad_images)} skipped in this process so far',
+            f'{name}: skipped unreadable image {printable(path)} '
+            f'({error!r}); {len(self.bad_images)} skipped in this process '
+            'so far',
             logger='current',
             level=logging.WARNING)
         return None  # BaseDataset then fetches another random index
+
+
+def printable(path: str) -> str:
+    """``path`` as text every log handler can write.
+
+    File names that are not valid UTF-8 reach Python as lone surrogates,
+    which a UTF-8 log file refuses ("--- Logging error ---", record lost);
+    their bytes are shown as ``\\xNN`` instead.
+    """
+    return os.fsencode(path).decode('utf-8', 'backslashreplace')
+
+
+def prepare_skipping_bad_images(dataset, idx: int,
+                                budget: RSImageFolder) -> Optional[dict]:
+    """``dataset.prepare_data(idx)``, skipping an image that fails to load.
+
+    A failing ``Load*`` transform is handed to ``budget._skip`` (count, log,
+    error past ``max_bad_images``) and ``None`` is returned, so mmengine's
+    ``BaseDataset`` draws another index.
+    """
+    results = dataset.get_data_info(idx)
+    for transform in dataset.pipeline.transforms:
+        if type(transform).__name__.startswith('Load'):
+            try:
+                results = transform(results)
+                if results is None:
+                    raise ValueError('the loader returned nothing')
+            except Exception as e:  # noqa: BLE001 -- any decode failure
+                return budget._skip(idx, e, dataset)
+        else:
+            results = transform(results)
+            if results is None:
+                return None
+    return results

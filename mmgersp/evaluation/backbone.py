@@ -25,7 +25,8 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from mmgersp.utils.checkpoint import extract_backbone, load_checkpoint_safely
+from mmgersp.utils.checkpoint import (read_checkpoint, select_tensors,
+                                      state_dict_of)
 
 RANDOM = 'random'
 _RESNET_LAYOUTS = {
@@ -39,14 +40,10 @@ _RESNET_LAYOUTS = {
 
 def backbone_state_dict(checkpoint: dict) -> 'OrderedDict[str, torch.Tensor]':
     """Backbone tensors of any supported checkpoint, without key prefix."""
-    state = checkpoint.get('state_dict', checkpoint)
-    if any(k.startswith('backbone.') for k in state):
-        return OrderedDict((k[len('backbone.'):], v)
-                           for k, v in extract_backbone(checkpoint).items())
-    out = OrderedDict()
-    for k, v in state.items():
-        if not isinstance(v, torch.Tensor):
-            continue
+    out = select_tensors(checkpoint, 'backbone.', strip=True)
+    if out:
+        return out
+    for k, v in select_tensors(checkpoint).items():
         k = k[len('module.'):] if k.startswith('module.') else k
         if not k.startswith('fc.'):  # torchvision's ImageNet classifier
             out[k] = v
@@ -125,7 +122,7 @@ def load_backbone(checkpoint: Optional[str] = RANDOM,
         return backbone, dict(source=RANDOM, cfg=cfg, meta={},
                               unexpected_keys=[])
 
-    ckpt = load_checkpoint_safely(checkpoint)
+    ckpt = read_checkpoint(checkpoint)
     state = backbone_state_dict(ckpt)
     cfg = dict(backbone_cfg or infer_resnet_cfg(state))
     backbone = MODELS.build(cfg)
@@ -148,8 +145,7 @@ def classifier_head(checkpoint: Optional[str]) -> Optional[nn.Linear]:
     """
     if checkpoint in (None, RANDOM):
         return None
-    state = load_checkpoint_safely(checkpoint)
-    state = state.get('state_dict', state)
+    state = state_dict_of(read_checkpoint(checkpoint))
     weight, bias = state.get('head.fc.weight'), state.get('head.fc.bias')
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
         return None

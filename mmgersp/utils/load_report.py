@@ -9,12 +9,12 @@ keys were loaded, missing, unexpected or of the wrong shape.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Union
 
 import torch
 from torch import nn
 
-from .checkpoint import load_checkpoint_safely
+from .checkpoint import key_heads, read_checkpoint, select_tensors
 
 
 @dataclass
@@ -60,28 +60,30 @@ class LoadReport:
         return '\n'.join(lines)
 
 
-def load_prefixed_state(path: str,
+def _loaded(checkpoint: Union[str, dict]) -> dict:
+    """A checkpoint given as a path (read once here) or already read."""
+    return read_checkpoint(checkpoint) if isinstance(checkpoint, str) \
+        else checkpoint
+
+
+def load_prefixed_state(checkpoint: Union[str, dict],
                         prefix: str = 'backbone.'
                         ) -> 'OrderedDict[str, torch.Tensor]':
     """The tensors under ``prefix`` of a checkpoint, prefix removed.
 
     The same selection ``PretrainedInit(prefix=...)`` makes; empty when no
-    key has the prefix (the caller reports that).
+    key has the prefix (the caller reports that). ``checkpoint`` is a path
+    or a checkpoint already read with :func:`read_checkpoint` (read a file
+    once when :func:`key_prefixes` is needed too).
     """
-    ckpt = load_checkpoint_safely(path)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
     if prefix and not prefix.endswith('.'):
         prefix += '.'
-    return OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                       if k.startswith(prefix)
-                       and isinstance(v, torch.Tensor))
+    return select_tensors(_loaded(checkpoint), prefix, strip=True)
 
 
-def key_prefixes(path: str) -> List[str]:
+def key_prefixes(checkpoint: Union[str, dict]) -> List[str]:
     """The distinct first components of a checkpoint's keys (for hints)."""
-    ckpt = load_checkpoint_safely(path)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
-    return sorted({k.split('.')[0] for k in state})
+    return key_heads(_loaded(checkpoint))
 
 
 def backbone_load_report(backbone: nn.Module,

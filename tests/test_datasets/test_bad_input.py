@@ -115,3 +115,51 @@ def test_missing_roots_name_the_path(aid_root, cifar_train_root, tmp_path):
     set_data_roots(cfg, rs_root=str(tmp_path / 'no-such-rs'))
     with pytest.raises(FileNotFoundError, match='no-such-rs'):
         Runner.from_cfg(cfg).train()
+
+
+def test_bad_natural_images_and_undecodable_names_are_skipped_and_logged(
+        aid_root, cifar_train_root, tmp_path, capfd):
+    """One budget, one message for both streams; any file name is logged."""
+    rs, nat = tmp_path / 'rs', tmp_path / 'nat'
+    rs.mkdir()
+    link_good_images(aid_root, rs, 4)
+    # a file name that is not UTF-8 (e.g. copied from an old Latin-1 disk)
+    with open(os.path.join(os.fsencode(rs), b'caf\xe9.jpg'), 'wb') as f:
+        f.write(os.urandom(2000))
+    for cls in ('cat', 'dog'):
+        (nat / cls).mkdir(parents=True)
+        for name in sorted(os.listdir(osp.join(cifar_train_root, cls)))[:2]:
+            os.symlink(osp.join(cifar_train_root, cls, name),
+                       nat / cls / name)
+    (nat / 'dog' / 'broken.png').write_bytes(os.urandom(1500))
+    cfg = tiny_gersp_cfg(aid_root, cifar_train_root, str(tmp_path / 'w'),
+                         max_iters=4)
+    set_data_roots(cfg, rs_root=str(rs), natural_root=str(nat))
+    runner = Runner.from_cfg(cfg)
+    runner.train()  # 4 iterations x 4 draws over 5 files per stream
+    assert runner.iter == 4
+    bad = runner.train_dataloader.dataset.datasets[0].bad_images
+    assert {os.fsencode(osp.basename(p)) for p in bad} == {
+        b'caf\xe9.jpg', b'broken.png'}
+    log = open(glob.glob(osp.join(runner.log_dir, '*.log'))[0]).read()
+    assert f'CustomDataset: skipped unreadable image {nat}/dog/broken.png' \
+        in log
+    assert f'RSImageFolder: skipped unreadable image {rs}/caf\\xe9.jpg' in log
+    assert 'Logging error' not in capfd.readouterr().err
+
+
+def test_natural_root_with_one_class_is_an_error(aid_root, cifar_train_root,
+                                                 tmp_path):
+    one = tmp_path / 'one'
+    (one / 'cat').mkdir(parents=True)
+    name = sorted(os.listdir(osp.join(cifar_train_root, 'cat')))[0]
+    os.symlink(osp.join(cifar_train_root, 'cat', name), one / 'cat' / name)
+    cfg = tiny_gersp_cfg(aid_root, cifar_train_root, str(tmp_path / 'w'))
+    with pytest.raises(ValueError, match=r"has 1 class sub-folder; the "
+                       'natural stream needs at least 2 classes'):
+        set_data_roots(cfg, natural_root=str(one))
+    # a config written by hand is stopped when the dataset is built
+    cfg.train_dataloader.dataset.datasets[1].data_root = str(one)
+    with pytest.raises(ValueError, match=r"has 1 class \(\['cat'\]\); the "
+                       'natural stream needs at least 2'):
+        Runner.from_cfg(cfg).train()

@@ -6,6 +6,7 @@ import sys
 
 import torch
 
+from mmgersp.utils.checkpoint import read_checkpoint
 from tests.conftest import DEMO_CONFIG, REPO
 
 
@@ -40,7 +41,7 @@ def test_train_then_export_loads_into_plain_resnet(aid_root,
     exported = torch.load(out, weights_only=True)
     state = exported['state_dict']
     assert state and all(k.startswith('backbone.') for k in state)
-    full = torch.load(ckpt, weights_only=True)['state_dict']
+    full = read_checkpoint(ckpt)['state_dict']
     for k, v in state.items():
         torch.testing.assert_close(v, full[k])  # student, not teacher
 

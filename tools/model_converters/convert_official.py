@@ -20,7 +20,6 @@ wrapper prefix, and the result is checked against an mmpretrain ResNet-50
 (every key, every shape) before it is written.
 """
 import argparse
-import os
 import os.path as osp
 import re
 import sys
@@ -100,27 +99,25 @@ def select_backbone(state: Dict[str, torch.Tensor],
         '; '.join(reports) + f'. Top-level keys: {heads}. Use --prefix.')
 
 
-def convert(src: str, dst: str, prefix: Optional[str] = None) -> str:
-    """Write the backbone of ``src`` to ``dst``; return the prefix used."""
-    from mmgersp.utils import load_checkpoint_safely
-    ckpt = load_checkpoint_safely(src)
-    state = ckpt
-    for key in ('state_dict', 'model', 'model_state'):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-            break
-    used, backbone = select_backbone(state, prefix)
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    torch.save(
-        dict(
-            state_dict=OrderedDict(
-                ('backbone.' + k, v.detach().cpu().clone())
-                for k, v in backbone.items()),
-            meta=dict(
-                source=src,
-                source_prefix=used,
-                arch='ResNet-50, torchvision layout (mmpretrain/mmdet '
-                'ResNet, style=pytorch)')), dst)
+def convert(src: str, dst: str, prefix: Optional[str] = None,
+            force: bool = False) -> str:
+    """Write the backbone of ``src`` to ``dst``; return the prefix used.
+
+    ``dst`` is written atomically; it may not be ``src``, nor (without
+    ``force``) an existing file.
+    """
+    from mmgersp.utils.checkpoint import (check_output_path, read_checkpoint,
+                                          state_dict_of, write_backbone)
+    check_output_path(dst, src, force)
+    used, backbone = select_backbone(state_dict_of(read_checkpoint(src)),
+                                     prefix)
+    write_backbone(
+        OrderedDict(('backbone.' + k, v.detach().cpu().clone())
+                    for k, v in backbone.items()),
+        dict(source=src,
+             source_prefix=used,
+             arch='ResNet-50, torchvision layout (mmpretrain/mmdet '
+             'ResNet, style=pytorch)'), dst, src, force)
     return used
 
 
@@ -133,8 +130,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='key prefix of the query backbone in SRC after '
                         'any "module." (default: try ' +
                         ', '.join(repr(p) for p in SOURCE_PREFIXES) + ')')
+    parser.add_argument('--force', action='store_true',
+                        help='replace DST if it exists (never SRC itself)')
     args = parser.parse_args(argv)
-    used = convert(args.src, args.dst, args.prefix)
+    from mmgersp.utils.checkpoint import exit_on_error
+    used = exit_on_error(convert)(args.src, args.dst, args.prefix, args.force)
     print(f'converted the ResNet-50 under {used!r} of {args.src} to')
     print(osp.abspath(args.dst))
     return 0

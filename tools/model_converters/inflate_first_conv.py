@@ -1,20 +1,22 @@
 """Inflate the first conv of an exported RGB backbone to N bands.
 
     python tools/model_converters/inflate_first_conv.py IN.pth OUT.pth \
-        --in-channels 13 --rgb-bands 3 2 1
+        --in-channels 13 --rgb-bands 3 2 1 [--force]
 
 Use OUT.pth as ``load_from``-style initialisation of a multispectral GeRSP
-run (``model.backbone.in_channels=13``) or of a downstream model.
+run (``model.backbone.in_channels=13``) or of a downstream model. OUT is
+written atomically and never replaces IN.
 """
 import argparse
 import os.path as osp
 import sys
 
-import torch
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from mmgersp.utils.checkpoint import exit_on_error  # noqa: E402
 
+
+@exit_on_error
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('src', help='exported backbone (backbone.* keys)')
@@ -22,17 +24,21 @@ def main() -> None:
     parser.add_argument('--in-channels', type=int, required=True)
     parser.add_argument('--rgb-bands', type=int, nargs=3,
                         help='band indices that receive the R, G, B filters')
+    parser.add_argument('--force', action='store_true',
+                        help='replace DST if it exists (never SRC itself)')
     args = parser.parse_args()
 
-    from mmgersp.utils import inflate_first_conv, load_checkpoint_safely
-    ckpt = load_checkpoint_safely(args.src)
-    state = ckpt.get('state_dict', ckpt)
-    state = inflate_first_conv(state, args.in_channels, args.rgb_bands)
+    from mmgersp.utils import inflate_first_conv
+    from mmgersp.utils.checkpoint import (check_output_path, read_checkpoint,
+                                          state_dict_of, write_backbone)
+    check_output_path(args.dst, args.src, args.force)
+    ckpt = read_checkpoint(args.src)
+    state = inflate_first_conv(state_dict_of(ckpt), args.in_channels,
+                               args.rgb_bands)
     meta = dict(ckpt.get('meta', {}), in_channels=args.in_channels,
                 rgb_bands=list(args.rgb_bands or []),
                 inflated_from=osp.abspath(args.src))
-    torch.save(dict(state_dict=state, meta=meta), args.dst)
-    print(osp.abspath(args.dst))
+    print(write_backbone(state, meta, args.dst, args.src, args.force))
 
 
 if __name__ == '__main__':

@@ -6,7 +6,8 @@
 
 Writes ``OUT_DIR/<name>_<date>-<sha256[:8]>.pth`` (OpenMMLab's naming; the
 hash is of the file itself, so a download can be checked with
-``sha256sum``) holding ``{'state_dict': {'backbone.*': tensor}, 'meta'}``.
+``sha256sum``) holding ``{'state_dict': {'backbone.*': tensor}, 'meta'}``,
+written atomically (an existing file is replaced only with ``--force``).
 ``meta`` records what users otherwise have to guess:
 
 * ``normalization``: ``mean``/``std`` (0-255 scale) and ``channel_order``
@@ -24,8 +25,8 @@ or else from the text mmengine stores in every training checkpoint.
 """
 import argparse
 import hashlib
+import io
 import json
-import os
 import os.path as osp
 import re
 import sys
@@ -47,6 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--input-size', type=int,
                         help='override the pre-training crop side')
     parser.add_argument('--prefix', default='backbone.')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing published file')
     return parser.parse_args(argv)
 
 
@@ -141,20 +144,23 @@ def build_meta(cfg, cfg_text: str, cfg_name: str, ckpt_meta: dict,
 def publish(args) -> str:
     import torch
 
-    from mmgersp.utils import extract_backbone, load_checkpoint_safely
-    ckpt = load_checkpoint_safely(args.checkpoint)
+    from mmgersp.utils.checkpoint import (check_output_path, extract_backbone,
+                                          read_checkpoint, write_atomically)
+    ckpt = read_checkpoint(args.checkpoint)
     ckpt_meta = ckpt.get('meta', {}) or {}
     state = extract_backbone(ckpt, args.prefix)
     cfg, cfg_text, cfg_name = load_config(args, ckpt_meta)
     meta = build_meta(cfg, cfg_text, cfg_name, ckpt_meta, args)
     name = args.name or cfg_name
 
-    os.makedirs(args.out_dir, exist_ok=True)
-    tmp = osp.join(args.out_dir, f'.{name}.publishing.pth')
-    torch.save(dict(state_dict=state, meta=meta), tmp)
-    digest = sha256sum(tmp)
+    # the name holds the hash of the file's bytes: serialise first
+    buffer = io.BytesIO()
+    torch.save(dict(state_dict=state, meta=meta), buffer)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
     final = osp.join(args.out_dir, f'{name}_{args.date}-{digest[:8]}.pth')
-    os.replace(tmp, final)
+    check_output_path(final, args.checkpoint, args.force)
+    write_atomically(final, lambda f: f.write(data))
     n_values = sum(v.numel() for v in state.values())
     print(f'{len(state)} tensors ({n_values / 1e6:.2f} M values) of the '
           f'student backbone; input {meta["input_size"]} px, '
@@ -169,7 +175,8 @@ def publish(args) -> str:
 
 
 def main(argv=None) -> str:
-    return publish(parse_args(argv))
+    from mmgersp.utils.checkpoint import exit_on_error
+    return exit_on_error(publish)(parse_args(argv))
 
 
 if __name__ == '__main__':

@@ -1,10 +1,14 @@
+from .checkpoint_hook import AtomicCheckpointHook
 from .ema_hook import GeRSPEMAHook
 from .exact_resume_hook import ExactResumeHook
-from .feature_eval_hook import FeatureEvalHook
 from .interval_runtime_info_hook import IntervalRuntimeInfoHook
 from .non_finite_loss_hook import NonFiniteLossHook
 
+# FeatureEvalHook (mmgersp.engine.hooks.feature_eval_hook) is not imported
+# here: it loads the evaluation library; configs that use it list the module
+# in custom_imports.
+
 __all__ = [
-    'GeRSPEMAHook', 'ExactResumeHook', 'FeatureEvalHook',
+    'AtomicCheckpointHook', 'GeRSPEMAHook', 'ExactResumeHook',
     'IntervalRuntimeInfoHook', 'NonFiniteLossHook'
 ]

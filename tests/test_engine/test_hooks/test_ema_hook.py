@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmgersp.engine import GeRSPEMAHook
+from mmgersp.utils.checkpoint import read_checkpoint
 from tests.conftest import tiny_gersp_cfg
 
 
@@ -105,7 +106,7 @@ def test_teacher_copied_at_iteration_zero_not_on_resume(
     runner2 = Runner.from_cfg(cfg2)
     runner2.register_hook(Recorder(store, 'before_ema'), 'HIGHEST')
     runner2.train()
-    loaded = torch.load(cfg2.load_from, weights_only=True)['state_dict']
+    loaded = read_checkpoint(cfg2.load_from)['state_dict']
     first = store['before_ema'][0]['teacher']
     # the resumed teacher is the saved teacher, not a fresh copy of the
     # student

@@ -8,6 +8,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmgersp.utils.checkpoint import read_checkpoint
 from tests.conftest import tiny_gersp_cfg
 
 TOTAL, SPLIT = 8, 3  # 2 epochs of 4 batches; resume in the middle of epoch 0
@@ -96,8 +97,8 @@ def test_resume_continues_exactly(aid_root, cifar_train_root, tmp_path, loop,
     # augmented pixels -- is the one the uninterrupted run trained on
     assert resumed == straight[SPLIT:]
     for it in (2 * SPLIT, TOTAL):
-        a = torch.load(straight_dir / f'iter_{it}.pth', weights_only=True)
-        b = torch.load(resumed_dir / f'iter_{it}.pth', weights_only=True)
+        a = read_checkpoint(str(straight_dir / f'iter_{it}.pth'))
+        b = read_checkpoint(str(resumed_dir / f'iter_{it}.pth'))
         for key in ('state_dict', 'optimizer', 'param_schedulers'):
             assert_same_tree(a[key], b[key], key)
         assert a['meta']['iter'] == b['meta']['iter'] == it

@@ -8,6 +8,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmgersp.utils.checkpoint import read_checkpoint
 from tests.conftest import tiny_gersp_cfg
 
 
@@ -33,7 +34,6 @@ def test_nan_loss_stops_before_checkpoint(aid_root, cifar_train_root,
     assert 'loss_cls=nan' in message and 'loss_contrast=' in message
     saved = sorted(f for f in os.listdir(tmp_path) if f.endswith('.pth'))
     assert saved == ['iter_1.pth', 'iter_2.pth']
-    state = torch.load(tmp_path / 'iter_2.pth',
-                       weights_only=True)['state_dict']
+    state = read_checkpoint(str(tmp_path / 'iter_2.pth'))['state_dict']
     assert all(torch.isfinite(v).all() for v in state.values()
                if v.is_floating_point())
