@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+from .class_folders import IMG_EXTENSIONS
 
 
 @DATASETS.register_module()

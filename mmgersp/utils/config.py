@@ -1,23 +1,16 @@
 """Config edits and checks shared by tools/train.py, test.py and demo.py."""
 import difflib
 import inspect
-import os
-import os.path as osp
 from typing import Iterable, Optional
 
 from mmengine.config import Config
 
+from mmgersp.datasets.class_folders import list_class_folders
+
 
 def count_class_folders(root: str) -> int:
-    """Number of class sub-folders of a class-folder tree."""
-    if not osp.isdir(root):
-        raise FileNotFoundError(f'natural-image root {root!r} does not exist '
-                                'or is not a folder')
-    n = sum(osp.isdir(osp.join(root, d)) for d in os.listdir(root))
-    if n == 0:
-        raise FileNotFoundError(
-            f'natural-image root {root!r} has no class sub-folders '
-            '(expected <root>/<class>/<image>)')
+    """Number of class sub-folders of a natural-image tree (at least 2)."""
+    n = len(list_class_folders(root, what='natural-image root'))
     if n < 2:
         # one class: the classification loss is 0 from step 1, nothing
         # is learnt from the natural stream
