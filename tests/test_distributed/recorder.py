@@ -8,8 +8,8 @@ import os.path as osp
 import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 
 from mmgersp.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
@@ -19,8 +19,7 @@ class DistRecorderHook(Hook):
     priority = 'LOWEST'
 
     def before_train(self, runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         self.model, self.batches, self.keys = model, [], []
         enqueue = model._dequeue_and_enqueue
 

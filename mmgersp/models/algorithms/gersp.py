@@ -8,9 +8,11 @@ One file holds the whole algorithm (Huang et al., TGRS 2024, arXiv 2401.04614):
 * **NIAL** -- plain cross-entropy of a linear classifier on the student's
   pooled features of *labeled natural images*.
 
-``loss = loss_contrast + alpha * loss_cls``. The teacher is changed in exactly
-one place, :class:`mmgersp.engine.GeRSPEMAHook` (copy at iteration 0, EMA after
-every optimizer step); this module only reads it.
+``loss = loss_contrast + alpha * loss_cls``. The model owns its teacher: it
+builds it, copies the student into it (:meth:`GeRSP.init_teacher`) and moves it
+by EMA (:meth:`GeRSP.momentum_update`); :class:`mmgersp.engine.GeRSPEMAHook`
+only decides *when* and with which momentum. The batch layout is checked once,
+before step 1, by :meth:`GeRSP.check_batch_layout`.
 """
 import copy
 from typing import Dict, List, Optional, Tuple, Union
@@ -51,8 +53,8 @@ class GeRSP(BaseSelfSupervisor):
             ``LinearClsHead(num_classes=1000, in_channels=2048)``; its ``fc``
             and ``loss_module`` make the cross-entropy.
         queue_len (int): Number of RS keys kept as negatives. Must be a
-            multiple of the global RS batch (checked before the first step by
-            the EMA hook). Defaults to 65536.
+            multiple of the global RS batch (``check_batch_layout``, before
+            the first step). Defaults to 65536.
         feat_dim (int): Projector output size. Defaults to 128.
         alpha (float): Weight of the natural-image cross-entropy.
             Defaults to 1.0.
@@ -102,8 +104,8 @@ class GeRSP(BaseSelfSupervisor):
         self.teacher_projector = teacher_projector
 
         # The teacher never receives gradients; its weights come from the
-        # student through GeRSPEMAHook (copied at iteration 0, so whatever
-        # init_weights() does to it here is overwritten).
+        # student (init_teacher before step 1, so whatever init_weights()
+        # does to it here is overwritten; then momentum_update).
         self.teacher = nn.ModuleDict(
             dict(
                 backbone=copy.deepcopy(self.backbone),
@@ -118,7 +120,7 @@ class GeRSP(BaseSelfSupervisor):
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
 
     # ------------------------------------------------------------------
-    # what the EMA hook reads
+    # the teacher, and the batch layout it depends on
     # ------------------------------------------------------------------
     def teacher_student_pairs(self) -> List[Tuple[nn.Module, nn.Module]]:
         """(teacher, student) module pairs that follow the student by EMA."""
@@ -127,12 +129,45 @@ class GeRSP(BaseSelfSupervisor):
             pairs.append((self.teacher['neck'], self.neck))
         return pairs
 
-    def check_batch_layout(self, n_rs: int, world_size: int) -> None:
-        """Fail before training when the queue cannot hold whole batches.
+    @torch.no_grad()
+    def init_teacher(self) -> None:
+        """Teacher (backbone and projector) := student, before step 1."""
+        self.teacher['backbone'].load_state_dict(self.backbone.state_dict())
+        self.teacher['neck'].load_state_dict(self.neck.state_dict())
 
-        Every step enqueues ``n_rs * world_size`` keys at a pointer that must
+    @torch.no_grad()
+    def momentum_update(self, momentum: float) -> None:
+        """``teacher = m * teacher + (1 - m) * student``, after a step.
+
+        One fused lerp per module pair. BatchNorm buffers (running
+        statistics) are copied from the student: the teacher runs in train
+        mode, so they never enter the loss, and the copy keeps them those of
+        the weights it averages. (mmpretrain's MoCo, through mmengine's
+        ``ExponentialMovingAverage(update_buffers=False)``, copies none.)
+        """
+        for teacher, student in self.teacher_student_pairs():
+            torch._foreach_lerp_(list(teacher.parameters()),
+                                 [p.detach() for p in student.parameters()],
+                                 1.0 - momentum)
+            for t_buf, s_buf in zip(teacher.buffers(), student.buffers()):
+                t_buf.copy_(s_buf)
+
+    def check_batch_layout(self,
+                           n_rs: int,
+                           world_size: int,
+                           n_nat: Optional[int] = None,
+                           batch_size: Optional[int] = None) -> None:
+        """The one check of the batch layout, before step 1.
+
+        ``DualStreamSampler`` puts ``n_rs`` RS and ``n_nat`` natural samples
+        in every batch, so the dataloader's ``batch_size`` must be their sum;
+        every step enqueues ``n_rs * world_size`` keys at a pointer that must
         wrap exactly at ``queue_len``.
         """
+        if batch_size is not None and batch_size != n_rs + (n_nat or 0):
+            raise ValueError(
+                f'train_dataloader.batch_size={batch_size} must equal '
+                f'sampler n_rs + n_nat = {n_rs} + {n_nat}')
         global_rs = n_rs * world_size
         if global_rs <= 0 or self.queue_len % global_rs != 0:
             raise ValueError(
@@ -170,11 +205,7 @@ class GeRSP(BaseSelfSupervisor):
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:
         """Write the keys of every rank (gathered in rank order)."""
         keys = torch.cat(all_gather(keys), dim=0)
-        batch = keys.shape[0]
-        if self.queue_len % batch != 0:
-            raise ValueError(
-                f'queue_len={self.queue_len} is not a multiple of the '
-                f'gathered RS batch {batch}')
+        batch = keys.shape[0]  # divides queue_len: see check_batch_layout
         # The pointer stays a tensor: reading it with int() would force a
         # host-device sync on every step.
         rows = self.queue_ptr + torch.arange(batch, device=keys.device)

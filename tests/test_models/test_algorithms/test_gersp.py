@@ -116,7 +116,6 @@ def test_training_step_never_reads_values_back(setup, monkeypatch):
     would make the host wait for the device."""
     from mmengine.optim import build_optim_wrapper
 
-    from mmgersp.engine import GeRSPEMAHook
     cfg, model, loader = setup
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     data = next(iter(loader))
@@ -130,7 +129,38 @@ def test_training_step_never_reads_values_back(setup, monkeypatch):
 
         monkeypatch.setattr(torch.Tensor, name, counting)
     log_vars = model.train_step(data, optim)
-    GeRSPEMAHook.ema_update(model, 0.996)
+    model.momentum_update(0.996)
     monkeypatch.undo()
     assert reads == []
     assert set(log_vars) >= {'loss', 'loss_contrast', 'loss_cls'}
+
+
+def test_teacher_copy_and_momentum_update(setup):
+    """The model owns its teacher: init_teacher copies the student, then
+    momentum_update gives m * teacher + (1 - m) * student per parameter;
+    BN buffers are the student's; a frozen projector stays where it was."""
+    cfg, model, loader = setup
+    model.init_teacher()
+    for t, s in zip(model.teacher.parameters(),
+                    list(model.backbone.parameters()) +
+                    list(model.neck.parameters())):
+        assert torch.equal(t, s)
+    with torch.no_grad():
+        for p in list(model.backbone.parameters()) + list(
+                model.neck.parameters()):
+            p.add_(torch.randn_like(p))
+        for b in model.backbone.buffers():
+            if b.is_floating_point():
+                b.add_(1.0)
+    before = [t.clone() for t in model.teacher.parameters()]
+    model.teacher_projector = 'frozen'
+    model.momentum_update(0.9)
+    n_bb = len(list(model.backbone.parameters()))
+    for t0, t, s in zip(before[:n_bb], model.teacher['backbone'].parameters(),
+                        model.backbone.parameters()):
+        assert torch.allclose(t, 0.9 * t0 + 0.1 * s, atol=1e-6)
+    for t0, t in zip(before[n_bb:], model.teacher['neck'].parameters()):
+        assert torch.equal(t, t0)
+    for t, s in zip(model.teacher['backbone'].buffers(),
+                    model.backbone.buffers()):
+        assert torch.equal(t, s)
