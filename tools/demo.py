@@ -14,11 +14,9 @@ of the exported student backbone.
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, osp.dirname(HERE))
 DEMO_CONFIG = osp.join(osp.dirname(HERE), 'configs', 'gersp',
                        'gersp_resnet18_1xb16-demo.py')
 

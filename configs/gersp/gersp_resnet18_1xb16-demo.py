@@ -20,7 +20,7 @@ model = dict(
     queue_len=1024,
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hid_channels=512),
-    cls_head=dict(in_channels=512, num_classes=10, topk=(1, )))
+    cls_head=dict(in_channels=512, num_classes=10))
 
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.2, 1.),

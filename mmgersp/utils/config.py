@@ -39,8 +39,6 @@ def set_data_roots(cfg: Config,
         nat_cfg.pop('split', None)
         cfg.model.cls_head.num_classes = num_classes
         cfg.train_dataloader.dataset.num_classes = num_classes
-        topk = cfg.model.cls_head.get('topk', (1, ))
-        cfg.model.cls_head.topk = tuple(k for k in topk if k <= num_classes)
     return cfg
 
 

@@ -130,12 +130,15 @@ def test_rank0_checkpoint_loads_in_one_process(two_rank_run):
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
 
+    from mmgersp.utils.checkpoint import allow_mmengine_checkpoint_types
     work, (r0, _), rs_root, nat_root = two_rank_run
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.model.queue_len = 16
     model = MODELS.build(cfg.model)
-    ckpt = load_checkpoint(model, osp.join(work, f'iter_{ITERS}.pth'),
-                           strict=True)
+    # mmengine's own loader: a training checkpoint needs the scoped allow-list
+    with allow_mmengine_checkpoint_types():
+        ckpt = load_checkpoint(model, osp.join(work, f'iter_{ITERS}.pth'),
+                               strict=True)
     assert ckpt['meta']['iter'] == ITERS
     for name, value in r0['student'].items():
         torch.testing.assert_close(model.backbone.state_dict()[name], value)

@@ -28,9 +28,6 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-
 # Tried in this order; the first one that yields a complete ResNet-50 wins.
 SOURCE_PREFIXES = ('backbone.', 'encoder_q.0.', 'encoder_q.', 'encoder.',
                    'student.backbone.', '')

@@ -10,9 +10,7 @@ replaced only with ``--force``.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmgersp.utils.checkpoint import exit_on_error  # noqa: E402
 

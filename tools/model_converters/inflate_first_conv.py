@@ -9,9 +9,7 @@ written atomically and never replaces IN.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmgersp.utils.checkpoint import exit_on_error  # noqa: E402
 

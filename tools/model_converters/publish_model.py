@@ -29,10 +29,8 @@ import io
 import json
 import os.path as osp
 import re
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -27,9 +27,10 @@ model = dict(
         type='ContrastiveHead',
         loss=dict(type='CrossEntropyLoss'),
         temperature=0.07),
+    # GeRSP.loss uses this head's fc and loss_module only (its accuracy is
+    # computed on the device, without the head's topk/cal_acc code)
     cls_head=dict(
         type='LinearClsHead',
         num_classes=1000,
         in_channels=2048,
-        loss=dict(type='CrossEntropyLoss'),
-        cal_acc=True))
+        loss=dict(type='CrossEntropyLoss')))
