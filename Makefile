@@ -19,7 +19,7 @@ CORE_REQS := requirements/build.txt requirements/runtime.txt \
 FULL_REQS := $(CORE_REQS) requirements/mminstall.txt requirements/det.txt \
              requirements/seg.txt requirements/rotate.txt requirements/tests.txt
 
-.PHONY: install install-core demo test
+.PHONY: install install-core demo test device-wheels gpu-report
 
 install: $(FULL)
 install-core: $(CORE)
@@ -55,3 +55,14 @@ demo: $(if $(wildcard $(FULL)),$(FULL),$(CORE))
 # The test suite (CPU; reads ../shared/data).
 test: $(FULL)
 	$(PY) -m pytest tests $(ARGS)
+
+# The light pre-training stack as wheels (plus the sample images) for a GPU machine without
+# network; carry .device-wheels there and run `make gpu-report` (docs/benchmark.md).
+device-wheels: $(CORE)
+	PYTHON=$(PY) tools/misc/device_wheels.sh .device-wheels --data
+
+# On the GPU machine (its own python3 with torch): install from .device-wheels, benchmark,
+# train, resume, export; JSON + markdown into $(OUT) (default gpu_report/).
+gpu-report:
+	python3 tools/analysis_tools/gpu_report.py --out $${OUT:-gpu_report} --wheels .device-wheels \
+	    --rs-root .device-wheels/data/aid --natural-root .device-wheels/data/imagenet_sample/train

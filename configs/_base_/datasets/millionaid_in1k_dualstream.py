@@ -1,33 +1,35 @@
 # Dual-stream data: unlabeled Million-AID (RS, two views) + labeled
 # ImageNet-1k (natural, one view). Official augmentation, identical for all
-# three crops (GERSP_SPEC.md): RandomResizedCrop 224 scale (0.2, 1),
+# three crops (the official GeRSP code; README.md, "Where the paper and the
+# official code differ"): RandomResizedCrop 224 scale (0.2, 1),
 # RandomGrayscale 0.2, ColorJitter(0.4, 0.4, 0.4, 0.4) always, h-flip.
 rs_root = 'data/MillionAID/test'
 natural_root = 'data/imagenet'
 n_rs = 32
 n_nat = 32
 
-# Colour ops run in torchvision on PIL images (as the official mmselfsup-0.x
-# pipeline did); mmcv 2.1's own adjust_hue overflows under numpy 2.
-view_pipeline = [
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.),
-         backend='pillow'),
-    dict(type='NumpyToPIL', to_rgb=True),
-    dict(type='torchvision/RandomGrayscale', p=0.2),
-    dict(type='torchvision/ColorJitter', brightness=0.4, contrast=0.4,
-         saturation=0.4, hue=0.4),
-    dict(type='torchvision/RandomHorizontalFlip', p=0.5),
-    dict(type='PILToNumpy', to_bgr=True),
-]
+# Decode and crop fused: crop boxes drawn as RandomResizedCrop draws them,
+# then each file decoded at the smallest size they allow (JPEG DCT scaling).
+crop = dict(type='LoadImageRandomResizedCrop', scale=224,
+            crop_ratio_range=(0.2, 1.))
+# Colour on the device: the parameters of grayscale, jitter and flip are
+# drawn here per view, the pixels are done by DualStreamDataPreprocessor on
+# the whole batch after the transfer (same distribution as the torchvision
+# ops of millionaid_in1k_dualstream_cpu-colour.py, about a third of the
+# loader's CPU time; docs/benchmark.md).
+colour = dict(type='DeviceColorAugment', brightness=0.4, contrast=0.4,
+              saturation=0.4, hue=0.4, grayscale_prob=0.2, flip_prob=0.5)
 rs_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackInputs', meta_keys=['img_path']),
+    dict(crop, num_views=2, output='tensor'),
+    colour,
+    dict(type='PackInputs', meta_keys=['img_path', 'colour_params']),
 ]
 natural_pipeline = [
-    dict(type='LoadImageFromFile'),
-    *view_pipeline,
-    dict(type='PackInputs'),
+    dict(crop, output='tensor'),
+    colour,
+    dict(type='PackInputs',
+         meta_keys=['sample_idx', 'img_path', 'ori_shape', 'img_shape',
+                    'colour_params']),
 ]
 
 train_dataloader = dict(

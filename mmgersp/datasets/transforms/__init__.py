@@ -1,3 +1,7 @@
+from .colour import DeviceColorAugment
+from .loading import LoadImageRandomResizedCrop
 from .multiband import LoadMultiBandImage
 
-__all__ = ['LoadMultiBandImage']
+__all__ = [
+    'LoadMultiBandImage', 'LoadImageRandomResizedCrop', 'DeviceColorAugment'
+]

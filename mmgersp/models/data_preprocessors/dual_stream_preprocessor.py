@@ -1,9 +1,12 @@
 """Normalises the two streams of a GeRSP batch separately."""
-from typing import Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from mmpretrain.models.utils import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
+
+from .batch_augment import apply_colour, stack_params
 
 
 @MODELS.register_module()
@@ -16,6 +19,17 @@ class DualStreamDataPreprocessor(SelfSupDataPreprocessor):
     channels works (``mean``/``std`` per band); channel flipping only applies
     to 3-channel input. A plain tensor or a list of views (feature extraction,
     tests) falls back to :class:`SelfSupDataPreprocessor`.
+
+    Device colour stage: in training, when the samples carry
+    ``colour_params`` (drawn in the loader by ``DeviceColorAugment``),
+    grayscale, colour jitter and flip run here, on the whole batch on the
+    device (``batch_augment.py``),
+    between the RGB flip and the normalisation. Images cross as uint8 (pinned
+    by the DataLoader, non-blocking), ``N x C x H x W`` or, from the fused
+    loader's tensor output, ``N x H x W x 3`` (uint8 with 3 in the last
+    dim and not in dim 1), which is viewed as channels_last NCHW here at no
+    cost. The per-sample ``DataSample`` objects stay on the host:
+    only ``nat_labels`` (one tensor) goes to the device.
 
     Multispectral RS input (``len(mean) == bands != 3``) is paired with RGB
     natural images by ``nat_mean``/``nat_std`` (the natural images' own
@@ -77,19 +91,21 @@ class DualStreamDataPreprocessor(SelfSupDataPreprocessor):
                     f'{len(mean or [])} RS bands, got {nat_bands}')
         self.nat_bands = None if nat_bands is None else list(nat_bands)
 
-    def _normalize(self, x: torch.Tensor, mean: Optional[torch.Tensor],
-                   std: Optional[torch.Tensor]) -> torch.Tensor:
+    def _rgb_float(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.uint8 and x.shape[-1] == 3 != x.shape[1]:
+            x = x.permute(0, 3, 1, 2)  # N x H x W x 3: NCHW view, free
         if self._channel_conversion and x.shape[1] == 3:
             x = x.flip(1)
-        x = x.float()
-        if mean is not None:
-            x = (x - mean) / std
-        return x
+        return x.float()
+
+    @staticmethod
+    def _normalize(x: torch.Tensor, mean: Optional[torch.Tensor],
+                   std: Optional[torch.Tensor]) -> torch.Tensor:
+        return x if mean is None else (x - mean) / std
 
     def _layout(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        return x.contiguous(memory_format=torch.channels_last
+                            if self.channels_last else torch.contiguous_format)
 
     def _natural(self, x: torch.Tensor) -> torch.Tensor:
         x = self._normalize(x, getattr(self, 'nat_mean', None),
@@ -100,16 +116,62 @@ class DualStreamDataPreprocessor(SelfSupDataPreprocessor):
             x = bands
         return self._layout(x)
 
+    @staticmethod
+    def _colour_params(samples: Sequence,
+                       views: int) -> Optional[List[np.ndarray]]:
+        """One ``(N, NUM_PARAMS)`` host array per view, or None (CPU path)."""
+        has = ['colour_params' in s for s in samples]
+        if not any(has):
+            return None
+        if not all(has):
+            raise ValueError(
+                'some samples of the batch carry colour_params and some do '
+                'not: use DeviceColorAugment in every pipeline of '
+                'train_dataloader (and list colour_params in the meta_keys '
+                'of PackInputs), or in none')
+        return list(stack_params(samples, views).transpose(1, 0, 2))
+
+    def _colour(self, views: List[torch.Tensor],
+                params: List[np.ndarray]) -> List[torch.Tensor]:
+        """The device colour stage on every (float RGB) view: one transfer
+        of the parameters, one batch when the views have one size."""
+        if not self._channel_conversion:
+            raise ValueError('the device colour stage needs RGB: set '
+                             'model.data_preprocessor.to_rgb=True for the '
+                             'BGR images the loaders produce')
+        host = np.concatenate(params)
+        dev = torch.from_numpy(host)
+        if self.device.type == 'cuda':
+            dev = dev.pin_memory()
+        dev = dev.to(self.device, non_blocking=True)
+        n = [len(v) for v in views]
+        if len({v.shape[1:] for v in views}) == 1:
+            return list(apply_colour(torch.cat(views), dev, host).split(n))
+        return [apply_colour(v, d, h) for v, d, h in
+                zip(views, dev.split(n), np.split(host, np.cumsum(n)[:-1]))]
+
     def forward(self, data: dict, training: bool = False) -> dict:
         if not isinstance(data.get('inputs'), dict):
             return super().forward(data, training)
-        data = self.cast_data(data)
-        inputs = data['inputs']
+        inputs = self.cast_data(data['inputs'])
+        samples = dict(data['data_samples'])
+        if samples.get('nat_labels') is not None:
+            samples['nat_labels'] = self.cast_data(samples['nat_labels'])
+        views = [self._rgb_float(v) for v in [*inputs['rs'], inputs['nat']]]
+        if training:  # augmentation, as mmpretrain's batch_augments
+            rs = self._colour_params(samples.get('rs', []), len(views) - 1)
+            nat = self._colour_params(samples.get('nat', []), 1)
+            if (rs is None) != (nat is None):
+                raise ValueError(
+                    'only one stream carries colour_params: use '
+                    'DeviceColorAugment in both pipelines, or in none')
+            if rs is not None:
+                views = self._colour(views, rs + nat)
         mean, std = (self.mean, self.std) if self._enable_normalize else (
             None, None)
         return dict(
             inputs=dict(
                 rs=[self._layout(self._normalize(v, mean, std))
-                    for v in inputs['rs']],
-                nat=self._natural(inputs['nat'])),
-            data_samples=data['data_samples'])
+                    for v in views[:-1]],
+                nat=self._natural(views[-1])),
+            data_samples=samples)
