@@ -58,7 +58,7 @@ test: $(FULL)
 
 # The light pre-training stack as wheels (plus the sample images) for a GPU machine without
 # network; carry .device-wheels there and run `make gpu-report` (docs/benchmark.md).
-device-wheels: $(CORE)
+device-wheels: $(if $(wildcard $(FULL)),$(FULL),$(CORE))
 	PYTHON=$(PY) tools/misc/device_wheels.sh .device-wheels --data
 
 # On the GPU machine (its own python3 with torch): install from .device-wheels, benchmark,

@@ -63,11 +63,8 @@ def tiny_gersp_cfg(aid: str, cifar: str, work_dir: str, max_iters: int = 4,
     cfg.train_dataloader.sampler.update(n_rs=n_rs, n_nat=n_nat, seed=0)
     for ds in cfg.train_dataloader.dataset.datasets:
         for t in ds.pipeline:
-            views = t.get('transforms', [[t]])[0] if t.type == 'MultiView' \
-                else [t]
-            for v in views:
-                if v.type == 'RandomResizedCrop':
-                    v.scale = img_size
+            if t.type == 'LoadImageRandomResizedCrop':
+                t.scale = img_size
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.interval = max_iters
     cfg.log_level = 'WARNING'

@@ -22,9 +22,12 @@ model = dict(
     neck=dict(in_channels=512, hid_channels=512),
     cls_head=dict(in_channels=512, num_classes=10))
 
-view_pipeline = [
-    dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.2, 1.),
-         backend='pillow'),
+# Decode and crop fused (LoadImageRandomResizedCrop: reduced-size decode,
+# >8-bit images scaled by their value range); colour on the CPU, in the
+# loader, as in millionaid_in1k_dualstream_cpu-colour.py.
+crop = dict(type='LoadImageRandomResizedCrop', scale=img_size,
+            crop_ratio_range=(0.2, 1.))
+view_colour = [
     dict(type='NumpyToPIL', to_rgb=True),
     dict(type='torchvision/RandomGrayscale', p=0.2),
     dict(type='torchvision/ColorJitter', brightness=0.4, contrast=0.4,
@@ -38,13 +41,14 @@ train_dataloader = dict(
     sampler=dict(n_rs=n_rs, n_nat=n_nat),
     dataset=dict(num_classes=10, datasets=[
         dict(type='RSImageFolder', data_root=rs_root, pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
+            dict(crop, num_views=2),
+            dict(type='TransformBroadcaster', mapping={'img': 'img'},
+                 auto_remap=True, transforms=view_colour),
             dict(type='PackInputs', meta_keys=['img_path']),
         ]),
         dict(type='CustomDataset', data_root=natural_root, pipeline=[
-            dict(type='LoadImageFromFile'),
-            *view_pipeline,
+            crop,
+            *view_colour,
             dict(type='PackInputs'),
         ]),
     ]))

@@ -65,9 +65,10 @@ def _plain(obj):
 
 
 def _find(node, type_name: str):
-    """First dict with ``type == type_name`` anywhere in a config subtree."""
+    """First dict whose ``type`` ends with ``type_name`` anywhere in a config
+    subtree (so ``LoadImageRandomResizedCrop`` counts as a crop)."""
     if isinstance(node, dict):
-        if node.get('type') == type_name:
+        if str(node.get('type', '')).endswith(type_name):
             return node
         node = list(node.values())
     if isinstance(node, (list, tuple)):
@@ -101,7 +102,7 @@ def build_meta(cfg, cfg_text: str, cfg_name: str, ckpt_meta: dict,
     crop = _find(cfg.get('train_dataloader', {}), 'RandomResizedCrop')
     input_size = args.input_size or (crop.get('scale') if crop else None)
     if input_size is None:
-        raise SystemExit('no RandomResizedCrop in the config: pass '
+        raise SystemExit('no (LoadImage)RandomResizedCrop in the config: pass '
                          '--input-size')
     if isinstance(input_size, (list, tuple)):
         input_size = list(input_size)
