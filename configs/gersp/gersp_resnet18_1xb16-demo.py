@@ -16,8 +16,11 @@ n_nat = 16
 rs_root = 'data/demo/rs'
 natural_root = 'data/demo/natural'
 
+# A queue no longer than the data (the 128 generated tiles: 64 keys, filled
+# with real keys after 4 steps) and a small lr: under these the contrastive
+# loss says something true in 100 steps (docs/pretraining_comparison.md).
 model = dict(
-    queue_len=1024,
+    queue_len=64,
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hid_channels=512),
     cls_head=dict(in_channels=512, num_classes=10))
@@ -55,7 +58,7 @@ train_dataloader = dict(
 
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=5e-4))
+    optimizer=dict(type='SGD', lr=0.003, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=0.001, by_epoch=False, begin=0,
          end=100),

@@ -23,13 +23,26 @@ def count_class_folders(root: str) -> int:
 def set_data_roots(cfg: Config,
                    rs_root: Optional[str] = None,
                    natural_root: Optional[str] = None) -> Config:
-    """Point the two streams of a GeRSP config at user folders.
+    """Point the streams of a pre-training config at user folders.
 
     ``rs_root`` is any folder of images (any depth); ``natural_root`` a
     class-folder tree, read with mmpretrain's ``CustomDataset``, and the
-    classifier is resized to its number of classes.
+    classifier (GeRSP's ``cls_head``, an ``ImageClassifier``'s ``head``) is
+    resized to its number of classes. Works for the dual-stream configs and
+    the single-stream baselines (RS-only MoCo, natural-only supervised).
     """
-    rs_cfg, nat_cfg = cfg.train_dataloader.dataset.datasets
+    dataset = cfg.train_dataloader.dataset
+    if dataset.type == 'DualStreamDataset':
+        rs_cfg, nat_cfg = dataset.datasets
+    elif dataset.type == 'RSImageFolder':
+        rs_cfg, nat_cfg = dataset, None
+    else:
+        rs_cfg, nat_cfg = None, dataset
+    for flag, root, stream in (('--rs-root', rs_root, rs_cfg),
+                               ('--natural-root', natural_root, nat_cfg)):
+        if root is not None and stream is None:
+            raise ValueError(f'{flag}: this config has no such stream '
+                             f'(train_dataloader.dataset is {dataset.type})')
     if rs_root is not None:
         rs_cfg.update(data_root=rs_root, ann_file='', data_prefix='')
     if natural_root is not None:
@@ -37,8 +50,13 @@ def set_data_roots(cfg: Config,
         nat_cfg.update(type='CustomDataset', data_root=natural_root,
                        ann_file='', data_prefix='')
         nat_cfg.pop('split', None)
-        cfg.model.cls_head.num_classes = num_classes
-        cfg.train_dataloader.dataset.num_classes = num_classes
+        model = cfg.model
+        classifier = model.get('cls_head') or (
+            model.head if model.type == 'ImageClassifier' else None)
+        if classifier is not None:
+            classifier.num_classes = num_classes
+        if 'num_classes' in dataset:
+            dataset.num_classes = num_classes
     return cfg
 
 

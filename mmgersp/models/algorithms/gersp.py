@@ -140,10 +140,10 @@ class GeRSP(BaseSelfSupervisor):
         """``teacher = m * teacher + (1 - m) * student``, after a step.
 
         One fused lerp per module pair. BatchNorm buffers (running
-        statistics) are copied from the student: the teacher runs in train
-        mode, so they never enter the loss, and the copy keeps them those of
-        the weights it averages. (mmpretrain's MoCo, through mmengine's
-        ``ExponentialMovingAverage(update_buffers=False)``, copies none.)
+        statistics) are copied from the student, as in mmpretrain's MoCo:
+        mmengine's ``ExponentialMovingAverage(update_buffers=False)`` keeps
+        the averaged model's buffers in sync with the source model
+        (``BaseAveragedModel.update_parameters``).
         """
         for teacher, student in self.teacher_student_pairs():
             torch._foreach_lerp_(list(teacher.parameters()),
