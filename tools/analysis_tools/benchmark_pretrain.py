@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the GPU report runs this tool from a bare checkout too (mmgersp not installed)
 sys.path.insert(0, REPO)
 CFG = osp.join(REPO, 'configs', '_base_')
 GERSP_MODEL_CFG = osp.join(CFG, 'models', 'gersp_resnet50.py')

@@ -180,7 +180,7 @@ def stage_train(args, s: dict) -> dict:
     import torch
     from mmengine.config import Config
 
-    sys.path.insert(0, REPO)
+    sys.path.insert(0, REPO)  # a bare GPU machine: mmgersp is not installed
     from mmgersp.utils import set_data_roots
     work = osp.join(args.work_dir, 'train')
     total, half = args.train_iters, args.train_iters // 2
