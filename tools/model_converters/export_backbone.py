@@ -11,8 +11,7 @@ replaced only with ``--force``.
 import argparse
 import os.path as osp
 
-
-from mmgersp.utils.checkpoint import exit_on_error  # noqa: E402
+from mmgersp.utils.checkpoint import exit_on_error
 
 
 @exit_on_error

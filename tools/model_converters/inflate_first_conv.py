@@ -10,8 +10,7 @@ written atomically and never replaces IN.
 import argparse
 import os.path as osp
 
-
-from mmgersp.utils.checkpoint import exit_on_error  # noqa: E402
+from mmgersp.utils.checkpoint import exit_on_error
 
 
 @exit_on_error
