@@ -2,6 +2,7 @@
 import glob
 import os
 import os.path as osp
+import uuid
 
 import numpy as np
 import pytest
@@ -47,6 +48,7 @@ def test_corrupt_images_are_skipped_counted_logged_and_run_goes_on(
     cfg = tiny_gersp_cfg(aid_root, cifar_train_root, str(tmp_path / 'w'),
                          max_iters=6)
     set_data_roots(cfg, rs_root=str(rs))
+    cfg.experiment_name = f'bad_rs_{uuid.uuid4().hex}'  # a fresh logger
     runner = Runner.from_cfg(cfg)
     runner.train()  # 6 iterations x 4 RS draws over 11 files: all are hit
     assert runner.iter == 6
@@ -135,6 +137,9 @@ def test_bad_natural_images_and_undecodable_names_are_skipped_and_logged(
     cfg = tiny_gersp_cfg(aid_root, cifar_train_root, str(tmp_path / 'w'),
                          max_iters=4)
     set_data_roots(cfg, rs_root=str(rs), natural_root=str(nat))
+    # mmengine reuses the logger of an earlier Runner of this process built
+    # in the same second (same name), which writes to that runner's .log
+    cfg.experiment_name = f'bad_nat_{uuid.uuid4().hex}'
     runner = Runner.from_cfg(cfg)
     runner.train()  # 4 iterations x 4 draws over 5 files per stream
     assert runner.iter == 4

@@ -142,6 +142,8 @@ class LoadImageRandomResizedCrop(BaseTransform):
                     f' {path} ({w} x {h}) for crops that {want}x fewer pixels'
                     ' per side would serve. JPEG scenes decode reduced (noted'
                     ' once per format)')
+            if fmt == 'JPEG':
+                _check_jpeg_end(path)
             # OpenCV: libjpeg-turbo's scaled IDCT; 1.7x faster than PIL here
             img = cv2.imread(path, REDUCED_FLAGS[s])
             if img is None:  # e.g. GIF: PIL decodes what OpenCV cannot
@@ -239,6 +241,22 @@ def _probe(path: str) -> Tuple[int, int, str, bool]:
                 img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
             w, h = h, w  # OpenCV applies the EXIF rotation, as mmcv does
         return w, h, img.format, high_bit
+
+
+def _check_jpeg_end(path: str, tail: int = 4096) -> None:
+    """Refuse a JPEG without its end-of-image marker (FF D9).
+
+    OpenCV decodes a truncated JPEG anyway, filling the missing rows with
+    grey, and only says so on stderr; such a file is an unreadable image to
+    skip (``RSImageFolder``), not a training sample. The marker cannot occur
+    inside entropy-coded data, so it is looked for in the last ``tail``
+    bytes (some writers append a few bytes after it).
+    """
+    with open(path, 'rb') as f:
+        f.seek(0, 2)
+        f.seek(max(f.tell() - tail, 0))
+        if b'\xff\xd9' not in f.read():
+            raise OSError(f'{path}: truncated JPEG (no end-of-image marker)')
 
 
 def _pil_decode(path: str) -> np.ndarray:
