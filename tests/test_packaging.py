@@ -128,10 +128,14 @@ def wheel_venv(tmp_path_factory):
     environment's packages but not the editable mmgersp."""
     tmp = tmp_path_factory.mktemp('wheel')
     src = tmp / 'src'
-    ignore = shutil.ignore_patterns('.git', '.venv', 'work_dirs', 'build',
-                                    '*.egg-info', '__pycache__', '.mim',
-                                    '.pytest_cache', 'dist')
-    shutil.copytree(REPO, src, ignore=ignore)
+    # the files git would commit (not .venv, work_dirs, data, build outputs)
+    files = subprocess.run(
+        ['git', 'ls-files', '-co', '--exclude-standard', '-z'], cwd=REPO,
+        check=True, capture_output=True).stdout.decode().split('\0')
+    for rel in filter(None, files):
+        if osp.isfile(osp.join(REPO, rel)):
+            os.makedirs(osp.dirname(src / rel), exist_ok=True)
+            shutil.copy2(osp.join(REPO, rel), src / rel)
     pip = [sys.executable, '-m', 'pip']
     subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q',
                           '-w', str(tmp / 'dist'), str(src)], check=True)
