@@ -177,7 +177,6 @@ def stage_loader(args, s: dict) -> dict:
 
 
 def stage_train(args, s: dict) -> dict:
-    import torch
     from mmengine.config import Config
 
     sys.path.insert(0, REPO)  # a bare GPU machine: mmgersp is not installed
@@ -218,13 +217,13 @@ def stage_train(args, s: dict) -> dict:
         _tool('train.py', cfg_path, '--work-dir', work, *amp, *extra)
         out[f'{name}_s'] = time.perf_counter() - t
     ckpt = osp.join(work, f'iter_{total}.pth')
-    meta = torch.load(ckpt, map_location='cpu', weights_only=False)['meta']
+    from mmgersp.utils.checkpoint import read_checkpoint  # the one reader
+    meta = read_checkpoint(ckpt)['meta']
     backbone = osp.join(work, 'backbone.pth')
     _tool(osp.join('model_converters', 'export_backbone.py'), ckpt, backbone,
           '--force')
     from mmpretrain.models import ResNet
-    state = torch.load(backbone, map_location='cpu',
-                       weights_only=True)['state_dict']
+    state = read_checkpoint(backbone)['state_dict']
     state = {k[len('backbone.'):]: v for k, v in state.items()}
     depth = cfg.model.backbone.depth
     ResNet(depth=depth, out_indices=(3, )).load_state_dict(state, strict=True)

@@ -7,9 +7,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 
+from mmgersp.utils.checkpoint import read_checkpoint
 from tests.conftest import REPO
 from tests.test_engine.test_hooks.test_exact_resume import (SPLIT, TOTAL,
                                                             assert_same_tree,
@@ -53,8 +53,7 @@ def test_resume_continues_exactly_with_device_colour(
     # weights below (trained on the device stage's output) would differ
     assert resumed == straight[SPLIT:]
     for it in (2 * SPLIT, TOTAL):
-        # files this test wrote: full checkpoints (message hub included)
-        a = torch.load(straight_dir / f'iter_{it}.pth', weights_only=False)
-        b = torch.load(resumed_dir / f'iter_{it}.pth', weights_only=False)
+        a = read_checkpoint(str(straight_dir / f'iter_{it}.pth'))
+        b = read_checkpoint(str(resumed_dir / f'iter_{it}.pth'))
         for key in ('state_dict', 'optimizer', 'param_schedulers'):
             assert_same_tree(a[key], b[key], key)
