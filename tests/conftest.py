@@ -79,7 +79,7 @@ def gersp_r50_backbone(aid_root, cifar_train_root, tmp_path_factory) -> str:
     AID + CIFAR-10, then ``export_backbone``; downstream tests load it.
     """
     from mmengine.runner import Runner
-    from mmgersp.utils import export_backbone
+    from mmgersp.apis.export import export_backbone
 
     work = str(tmp_path_factory.mktemp('gersp_r50'))
     cfg = tiny_gersp_cfg(aid_root, cifar_train_root, work, max_iters=2)

@@ -57,8 +57,8 @@ def main() -> None:
 
     import mmgersp  # noqa: F401
     from mmgersp.utils import make_demo_data, set_data_roots, set_max_iters
-    from mmgersp.utils.checkpoint import (export_backbone,
-                                          scope_checkpoint_loads)
+    from mmgersp.apis.export import export_backbone
+    from mmgersp.utils.checkpoint import scope_checkpoint_loads
 
     rs_root, natural_root = args.rs_root, args.natural_root
     if rs_root is None or natural_root is None:

@@ -18,8 +18,6 @@ _OWNERS = {
     'inflate_first_conv': 'inflate',
     'make_demo_data': 'synthetic',
     'allow_mmengine_checkpoint_types': 'checkpoint',
-    'export_backbone': 'checkpoint',
-    'extract_backbone': 'checkpoint',
     'load_checkpoint_safely': 'checkpoint',
     'read_checkpoint': 'checkpoint',
     'write_checkpoint': 'checkpoint',

@@ -21,7 +21,7 @@ import os.path as osp
 import pickle
 import zipfile
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -236,25 +236,6 @@ def key_heads(checkpoint: Any) -> List[str]:
     return sorted({k.split('.')[0] for k in state_dict_of(checkpoint)})
 
 
-def extract_backbone(checkpoint: dict,
-                     prefix: str = 'backbone.') -> 'OrderedDict[str, torch.Tensor]':
-    """The student backbone tensors of a GeRSP (or any mmpretrain) checkpoint.
-
-    Keys keep ``prefix`` so downstream configs load them with
-    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
-    The teacher (``teacher.backbone.*``) is not exported.
-    """
-    out = OrderedDict((k, v.detach().cpu().clone())
-                      for k, v in select_tensors(checkpoint, prefix).items())
-    if not out:
-        state = state_dict_of(checkpoint)
-        raise KeyError(
-            f'no student backbone: no key starts with {prefix!r}; the '
-            f'checkpoint has keys under {key_heads(checkpoint)} '
-            f'({len(state)} keys)')
-    return out
-
-
 def check_output_path(dst: str, src: Optional[str] = None,
                       force: bool = False) -> str:
     """Refuse to write a tool's output over its input or an existing file.
@@ -392,35 +373,6 @@ def write_checkpoint(obj: Any, path: str) -> str:
 def write_text_atomically(path: str, text: str) -> str:
     """Replace a small text file (e.g. ``last_checkpoint``) atomically."""
     return write_atomically(path, lambda f: f.write(text.encode()))
-
-
-def write_backbone(state: Dict[str, torch.Tensor], meta: dict, dst: str,
-                   src: Optional[str] = None, force: bool = False) -> str:
-    """Write ``{'state_dict': state, 'meta': meta}``, the exported format.
-
-    The format every export/convert/inflate/publish tool writes, loadable
-    with ``torch.load(dst, weights_only=True)``; refuses to overwrite
-    ``src`` (and an existing ``dst`` without ``force``).
-    """
-    check_output_path(dst, src, force)
-    return write_checkpoint(dict(state_dict=state, meta=meta), dst)
-
-
-def export_backbone(src: str,
-                    dst: str,
-                    prefix: str = 'backbone.',
-                    meta: Optional[Dict] = None,
-                    force: bool = False) -> str:
-    """Write the student backbone of ``src`` as a tensor-only checkpoint.
-
-    The file holds ``{'state_dict': {prefix + name: tensor}, 'meta': {...}}``
-    with only tensors, strings and numbers, so it loads with
-    ``torch.load(dst, weights_only=True)``.
-    """
-    check_output_path(dst, src, force)
-    state = extract_backbone(read_checkpoint(src), prefix)
-    return write_backbone(state, dict(meta or {}, source=src), dst, src,
-                          force)
 
 
 def exit_on_error(main: Callable) -> Callable:

@@ -10,7 +10,8 @@ import torch
 from mmengine.runner import Runner
 from mmpretrain.models import ResNet
 
-from mmgersp.utils import export_backbone, inflate_first_conv, set_data_roots
+from mmgersp.apis.export import export_backbone
+from mmgersp.utils import inflate_first_conv, set_data_roots
 from tests.conftest import REPO, tiny_gersp_cfg
 
 BANDS = 13

@@ -128,7 +128,7 @@ def test_trains_two_iterations_and_exports(name, aid_root, cifar_train_root,
                                            tmp_path):
     from mmengine.runner import Runner
     from mmgersp.evaluation import load_backbone
-    from mmgersp.utils import export_backbone
+    from mmgersp.apis.export import export_backbone
 
     tool = load_tool('analysis_tools/compare_pretraining.py')
     args = shrunk_args(aid_root, cifar_train_root)

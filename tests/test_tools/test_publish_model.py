@@ -10,7 +10,8 @@ import sys
 import torch
 
 from mmgersp.evaluation import load_backbone, normalization_from_meta
-from mmgersp.utils import extract_backbone, load_checkpoint_safely
+from mmgersp.apis.export import extract_backbone
+from mmgersp.utils import load_checkpoint_safely
 from tests.conftest import DEMO_CONFIG, REPO
 
 TOOL = 'tools/model_converters/publish_model.py'

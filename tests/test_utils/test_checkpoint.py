@@ -14,7 +14,8 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.models import ResNet
 
 import mmgersp.utils.checkpoint as ck
-from mmgersp.utils import export_backbone, load_checkpoint_safely
+from mmgersp.apis.export import export_backbone
+from mmgersp.utils import load_checkpoint_safely
 from mmgersp.utils.checkpoint import (CheckpointError, OutputExistsError,
                                       check_checkpoint, is_temporary,
                                       require_checkpoint, write_checkpoint)

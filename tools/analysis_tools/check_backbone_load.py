@@ -41,7 +41,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     import mmgersp  # noqa: F401  (allow-lists mmengine checkpoint types)
     from mmengine.registry import init_default_scope
-    from mmgersp.utils.load_report import (backbone_load_report, key_prefixes,
+    from mmgersp.apis.export import (backbone_load_report, key_prefixes,
                                            load_prefixed_state)
 
     cfg = Config.fromfile(args.config)

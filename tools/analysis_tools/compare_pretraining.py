@@ -330,7 +330,7 @@ def pretrain(variant: str, args: argparse.Namespace, seed: int,
              cell_dir: str) -> dict:
     """Train one variant; export its student backbone; return its record."""
     from mmengine.runner import Runner
-    from mmgersp.utils import export_backbone
+    from mmgersp.apis.export import export_backbone
 
     cfg = build_variant_cfg(osp.join(CONFIG_DIR, VARIANTS[variant]), args,
                             seed, cell_dir)

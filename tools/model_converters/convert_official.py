@@ -103,8 +103,9 @@ def convert(src: str, dst: str, prefix: Optional[str] = None,
     ``dst`` is written atomically; it may not be ``src``, nor (without
     ``force``) an existing file.
     """
+    from mmgersp.apis.export import write_backbone
     from mmgersp.utils.checkpoint import (check_output_path, read_checkpoint,
-                                          state_dict_of, write_backbone)
+                                          state_dict_of)
     check_output_path(dst, src, force)
     used, backbone = select_backbone(state_dict_of(read_checkpoint(src)),
                                      prefix)

@@ -25,8 +25,8 @@ def main() -> None:
                         help='replace OUT if it exists (never CKPT itself)')
     args = parser.parse_args()
 
-    from mmgersp.utils.checkpoint import (export_backbone, extract_backbone,
-                                          read_checkpoint)
+    from mmgersp.apis.export import export_backbone, extract_backbone
+    from mmgersp.utils.checkpoint import read_checkpoint
     export_backbone(args.checkpoint, args.out, prefix=args.prefix,
                     force=args.force)
     # read back: what downstream configs will load

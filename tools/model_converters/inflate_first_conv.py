@@ -26,8 +26,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from mmgersp.utils import inflate_first_conv
+    from mmgersp.apis.export import write_backbone
     from mmgersp.utils.checkpoint import (check_output_path, read_checkpoint,
-                                          state_dict_of, write_backbone)
+                                          state_dict_of)
     check_output_path(args.dst, args.src, args.force)
     ckpt = read_checkpoint(args.src)
     state = inflate_first_conv(state_dict_of(ckpt), args.in_channels,

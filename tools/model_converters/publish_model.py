@@ -143,8 +143,9 @@ def build_meta(cfg, cfg_text: str, cfg_name: str, ckpt_meta: dict,
 def publish(args) -> str:
     import torch
 
-    from mmgersp.utils.checkpoint import (check_output_path, extract_backbone,
-                                          read_checkpoint, write_atomically)
+    from mmgersp.apis.export import extract_backbone
+    from mmgersp.utils.checkpoint import (check_output_path, read_checkpoint,
+                                          write_atomically)
     ckpt = read_checkpoint(args.checkpoint)
     ckpt_meta = ckpt.get('meta', {}) or {}
     state = extract_backbone(ckpt, args.prefix)

@@ -1,20 +1,78 @@
-"""What a ``Pretrained`` backbone ``init_cfg`` really loaded.
+"""Exported backbones: what leaves a training checkpoint, and what loads back.
 
-mmengine's ``PretrainedInit`` loads with ``strict=False`` and only logs a
-warning for keys it could not place, so a wrong prefix or a renamed layer
-can leave a downstream backbone randomly initialised without stopping the
-run. :func:`backbone_load_report` compares the backbone *after*
-``init_weights()`` with the checkpoint, tensor by tensor, and says which
-keys were loaded, missing, unexpected or of the wrong shape.
+Export: the student backbone of a GeRSP (or any mmpretrain) training
+checkpoint becomes a tensor-only file, ``{'state_dict': {'backbone.*'},
+'meta': {...}}``, that loads with ``torch.load(..., weights_only=True)`` and
+with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+
+Load report: mmengine's ``PretrainedInit`` loads with ``strict=False`` and only
+logs a warning for keys it could not place, so a wrong prefix or a renamed
+layer can leave a downstream backbone randomly initialised without stopping
+the run. :func:`backbone_load_report` compares the backbone *after*
+``init_weights()`` with the checkpoint, tensor by tensor, and says which keys
+were loaded, missing, unexpected or of the wrong shape.
+
+The export tool, the zoo publisher, the converters and ``check_backbone_load``
+all use this module; a training process never imports it.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
 
-from .checkpoint import key_heads, read_checkpoint, select_tensors
+from mmgersp.utils.checkpoint import (check_output_path, key_heads,
+                                      read_checkpoint, select_tensors,
+                                      state_dict_of, write_checkpoint)
+
+
+def extract_backbone(checkpoint: dict,
+                     prefix: str = 'backbone.') -> 'OrderedDict[str, torch.Tensor]':
+    """The student backbone tensors of a GeRSP (or any mmpretrain) checkpoint.
+
+    Keys keep ``prefix`` so downstream configs load them with
+    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+    The teacher (``teacher.backbone.*``) is not exported.
+    """
+    out = OrderedDict((k, v.detach().cpu().clone())
+                      for k, v in select_tensors(checkpoint, prefix).items())
+    if not out:
+        state = state_dict_of(checkpoint)
+        raise KeyError(
+            f'no student backbone: no key starts with {prefix!r}; the '
+            f'checkpoint has keys under {key_heads(checkpoint)} '
+            f'({len(state)} keys)')
+    return out
+
+
+def write_backbone(state: Dict[str, torch.Tensor], meta: dict, dst: str,
+                   src: Optional[str] = None, force: bool = False) -> str:
+    """Write ``{'state_dict': state, 'meta': meta}``, the exported format.
+
+    The format every export/convert/inflate/publish tool writes, loadable
+    with ``torch.load(dst, weights_only=True)``; refuses to overwrite
+    ``src`` (and an existing ``dst`` without ``force``).
+    """
+    check_output_path(dst, src, force)
+    return write_checkpoint(dict(state_dict=state, meta=meta), dst)
+
+
+def export_backbone(src: str,
+                    dst: str,
+                    prefix: str = 'backbone.',
+                    meta: Optional[Dict] = None,
+                    force: bool = False) -> str:
+    """Write the student backbone of ``src`` as a tensor-only checkpoint.
+
+    The file holds ``{'state_dict': {prefix + name: tensor}, 'meta': {...}}``
+    with only tensors, strings and numbers, so it loads with
+    ``torch.load(dst, weights_only=True)``.
+    """
+    check_output_path(dst, src, force)
+    state = extract_backbone(read_checkpoint(src), prefix)
+    return write_backbone(state, dict(meta or {}, source=src), dst, src,
+                          force)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""User-level APIs imported on demand (never by ``import mmgersp``)."""
