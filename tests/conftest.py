@@ -50,7 +50,8 @@ def tiny_gersp_cfg(aid: str, cifar: str, work_dir: str, max_iters: int = 4,
     """The demo config shrunk to seconds on CPU, on AID + CIFAR-10."""
     import mmgersp  # noqa: F401
     from mmengine.config import Config
-    from mmgersp.utils import set_data_roots, set_max_iters
+    from mmgersp.apis.recipe import set_max_iters
+    from mmgersp.utils import set_data_roots
 
     cfg = Config.fromfile(DEMO_CONFIG)
     set_data_roots(cfg, aid, cifar)

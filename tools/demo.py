@@ -56,7 +56,8 @@ def main() -> None:
     from mmengine.runner import Runner
 
     import mmgersp  # noqa: F401
-    from mmgersp.utils import make_demo_data, set_data_roots, set_max_iters
+    from mmgersp.apis.recipe import set_max_iters
+    from mmgersp.utils import make_demo_data, set_data_roots
     from mmgersp.apis.export import export_backbone
     from mmgersp.utils.checkpoint import scope_checkpoint_loads
 

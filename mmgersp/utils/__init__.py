@@ -12,7 +12,6 @@ from typing import Any
 _OWNERS = {
     'count_class_folders': 'config',
     'set_data_roots': 'config',
-    'set_max_iters': 'config',
     'check_cfg_options': 'config',
     'setup_cpu_distributed': 'dist',
     'inflate_first_conv': 'inflate',

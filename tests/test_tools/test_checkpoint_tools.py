@@ -120,7 +120,7 @@ def test_demo_max_iters_below_1_names_the_flag(value, monkeypatch, capsys):
 def test_set_max_iters_refuses_non_positive():
     from mmengine.config import Config
 
-    from mmgersp.utils import set_max_iters
+    from mmgersp.apis.recipe import set_max_iters
     with pytest.raises(ValueError, match=r'--max-iters must be an integer '
                        r'>= 1, got 0'):
         set_max_iters(Config.fromfile(DEMO_CONFIG), 0)
