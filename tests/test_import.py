@@ -23,7 +23,8 @@ PLUGIN_MODULES = {
     'mmgersp.models.algorithms.gersp', 'mmgersp.models.data_preprocessors',
     'mmgersp.models.data_preprocessors.batch_augment',
     'mmgersp.models.data_preprocessors.dual_stream_preprocessor',
-    'mmgersp.models.utils', 'mmgersp.models.utils.shuffle_bn',
+    'mmgersp.models.utils', 'mmgersp.models.utils.backbone_output',
+    'mmgersp.models.utils.shuffle_bn',
     'mmgersp.utils', 'mmgersp.utils.checkpoint',
 }
 

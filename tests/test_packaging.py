@@ -219,7 +219,7 @@ def test_mim_test_from_wheel(wheel_venv, gersp_r50_backbone):
     """`mim test mmgersp` on a downstream config of the wheel's .mim: the
     EuroSAT linear probe, evaluated on an AID split with the exported
     GeRSP backbone (its head untrained: only the run is checked)."""
-    from tests.test_benchmarks.helpers import load_tool
+    from tests.conftest import load_tool
     aid = shared_path('aid')
     split = str(wheel_venv['tmp'] / 'aid_split')
     tool = load_tool('dataset_converters/scene_cls_split.py')

@@ -11,7 +11,6 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config')
@@ -25,10 +24,9 @@ def main() -> None:
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
 
     import mmgersp  # noqa: F401
-    from mmgersp.utils import setup_cpu_distributed
-    from mmgersp.utils.checkpoint import (exit_on_error, require_checkpoint,
-                                          scope_checkpoint_loads)
-    from mmgersp.utils.config import check_cfg_options
+    from mmgersp.utils import (check_cfg_options, exit_on_error,
+                               require_checkpoint, scope_checkpoint_loads,
+                               setup_cpu_distributed)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:

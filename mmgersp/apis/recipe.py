@@ -14,19 +14,45 @@ from mmengine.config import Config
 
 
 def set_max_iters(cfg: Config, max_iters: int) -> Config:
-    """Shorten an iteration-based config, schedules included."""
-    if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
-        raise ValueError('set_max_iters needs an IterBasedTrainLoop config')
+    """Make ``cfg`` train for ``max_iters`` iterations, schedules included.
+
+    An iteration-based config keeps its schedulers, now ending at
+    ``max_iters``. An epoch-based one (the paper recipes: cosine with
+    restarts over 100 epochs) becomes a short run of the same recipe: one
+    cosine annealing over ``max_iters`` iterations down to its first
+    scheduler's ``eta_min``, checkpoints and log windows counted in
+    iterations (one checkpoint, at the end).
+    """
     if isinstance(max_iters, bool) or not isinstance(max_iters, int) or \
             max_iters < 1:
         raise ValueError(f'--max-iters must be an integer >= 1, got '
                          f'{max_iters!r}')
+    loop = cfg.train_cfg.get('type')
+    if loop == 'EpochBasedTrainLoop':
+        schedulers = cfg.get('param_scheduler') or [{}]
+        first = schedulers[0] if isinstance(schedulers, list) else schedulers
+        cfg.param_scheduler = [
+            dict(type='CosineAnnealingLR', eta_min=first.get('eta_min', 0.),
+                 by_epoch=False, begin=0, end=max_iters)
+        ]
+        cfg.train_cfg = dict(type='IterBasedTrainLoop')
+        cfg.default_hooks.checkpoint.update(by_epoch=False,
+                                            interval=max_iters)
+        cfg.log_processor = dict(cfg.get('log_processor', {}), by_epoch=False)
+    elif loop != 'IterBasedTrainLoop':
+        raise ValueError(f'set_max_iters: train_cfg.type {loop!r} is neither '
+                         'IterBasedTrainLoop nor EpochBasedTrainLoop')
     cfg.train_cfg.max_iters = max_iters
     for scheduler in cfg.get('param_scheduler', None) or []:
         if not scheduler.get('by_epoch', True):
             scheduler.end = max_iters
     ckpt = cfg.default_hooks.checkpoint
     ckpt.interval = min(ckpt.interval, max_iters)
+    sampler = cfg.train_dataloader.get('sampler') or {}
+    if sampler.get('type') == 'DualStreamSampler':
+        # an iteration loop wants a sampler that never ends (mmengine warns
+        # otherwise); the draws are those of the finite sampler
+        sampler.infinite = True
     return cfg
 
 
@@ -61,7 +87,7 @@ def crop_size(node) -> Optional[int]:
 
 
 def set_crop_size(node, size: int) -> None:
-    """Set every random-resized crop under ``node`` (nested too) to ``size``."""
+    """Set every random-resized crop under ``node`` (nested ones too)."""
     for crop in _crops(node):
         crop['scale'] = size
 
@@ -106,17 +132,17 @@ ARCHS = {
 def set_backbone(model, arch: str) -> int:
     """Make ``model``'s backbone the ``--arch`` one and fit its heads.
 
-    The backbone keeps its ``in_channels`` and ``norm_cfg`` where the new
-    type takes them; returns the new width.
+    A backbone of the same type keeps the recipe's other settings (norm,
+    init, style: ``--arch resnet18`` on a ResNet-50 recipe changes the
+    depth only); another type keeps ``in_channels``. Returns the new width.
     """
     if arch not in ARCHS:
         raise ValueError(f'--arch {arch!r}: choose one of {sorted(ARCHS)}')
-    old = model.backbone
-    new = dict(ARCHS[arch])
-    if 'in_channels' in old:
+    old, new = model.backbone, dict(ARCHS[arch])
+    if old.get('type') == new['type']:
+        new = {**old, **new}
+    elif 'in_channels' in old:
         new['in_channels'] = old['in_channels']
-    if old.get('type') == new['type'] and 'norm_cfg' in old:
-        new['norm_cfg'] = old['norm_cfg']
     model.backbone = new
     return fit_heads_to_backbone(model)
 

@@ -44,10 +44,6 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
     """The checkpoint file does not exist."""
 
 
-class OutputExistsError(FileExistsError):
-    """A tool was asked to write over its input or an existing file."""
-
-
 def _history_buffer_getattr(obj, name: str):
     """Stands in for ``getattr`` while unpickling, for HistoryBuffer only.
 
@@ -236,27 +232,6 @@ def key_heads(checkpoint: Any) -> List[str]:
     return sorted({k.split('.')[0] for k in state_dict_of(checkpoint)})
 
 
-def check_output_path(dst: str, src: Optional[str] = None,
-                      force: bool = False) -> str:
-    """Refuse to write a tool's output over its input or an existing file.
-
-    Writing over the input is refused even with ``force``: it would
-    replace a training checkpoint (teacher, queue, optimizer) by its
-    export.
-    """
-    if src is not None and osp.exists(dst) and osp.exists(src) and \
-            osp.samefile(dst, src):
-        raise OutputExistsError(
-            f'output {dst} is the input file; refusing to overwrite it '
-            '(give another output path)')
-    if osp.exists(dst) and not force:
-        raise OutputExistsError(
-            f'output {dst} already exists; pass --force to replace it')
-    if osp.isdir(dst):
-        raise OutputExistsError(f'output {dst} is a folder; give a file path')
-    return dst
-
-
 class _RecordingFile:
     """A binary file whose ``write`` remembers the ``OSError`` it raised.
 
@@ -278,8 +253,9 @@ class _RecordingFile:
         self.f.flush()
 
 
-def _fsync_dir(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def _fsync(path: str) -> None:
+    """Flush a file's (or a folder's entries') data to the disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -313,13 +289,9 @@ def commit(tmp: str, path: str) -> str:
     After this returns, ``path`` is complete on disk, even if the machine
     loses power; before, ``path`` is untouched.
     """
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(tmp)
     os.replace(tmp, path)
-    _fsync_dir(osp.dirname(osp.abspath(path)))
+    _fsync(osp.dirname(osp.abspath(path)))
     return path
 
 
@@ -373,20 +345,3 @@ def write_checkpoint(obj: Any, path: str) -> str:
 def write_text_atomically(path: str, text: str) -> str:
     """Replace a small text file (e.g. ``last_checkpoint``) atomically."""
     return write_atomically(path, lambda f: f.write(text.encode()))
-
-
-def exit_on_error(main: Callable) -> Callable:
-    """Turn a tool's checkpoint/output errors into one ``error:`` line."""
-
-    @functools.wraps(main)
-    def run(*args, **kwargs):
-        try:
-            return main(*args, **kwargs)
-        except (CheckpointError, OutputExistsError) as e:
-            raise SystemExit(f'error: {e}') from e
-        except OSError as e:
-            if not is_no_space(e):
-                raise
-            raise SystemExit(f'error: {e.strerror}') from e
-
-    return run

@@ -80,3 +80,18 @@ def check_cfg_options(cfg: Config, options: Optional[Iterable[str]]) -> None:
                 f"--cfg-options {option}: unknown top-level config key "
                 f"'{key}'{hint}")
 
+
+def check_max_iters(cfg: Config) -> None:
+    """Refuse an iteration-based ``train_cfg.max_iters`` below 1 up front.
+
+    mmengine would fail later, building the lr schedule (its ``begin`` /
+    ``end``), without naming the key to change.
+    """
+    max_iters = cfg.get('train_cfg', {}).get('max_iters')
+    if max_iters is not None and (isinstance(max_iters, bool)
+                                  or not isinstance(max_iters, int)
+                                  or max_iters < 1):
+        raise ValueError(
+            f'train_cfg.max_iters must be an integer >= 1, got {max_iters!r}:'
+            ' set it in the config or with --cfg-options '
+            'train_cfg.max_iters=N')

@@ -3,26 +3,19 @@
 Checks what the tool reports (JSON fields, table), not speed.
 """
 import json
-import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO, shared_path
+from tests.conftest import load_tool, run_tool, shared_path
 
-TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_pretrain.py')
-TINY = ['--device', 'cpu', '--depth', '18', '--img-size', '32',
+TOOL = 'analysis_tools/benchmark_pretrain.py'
+TINY = ['--device', 'cpu', '--arch', 'resnet18', '--img-size', '32',
         '--batch-size', '4', '--iters', '2', '--warmup', '1',
         '--queue-len', '64', '--threads', '1']
 
 
 def _load_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('benchmark_pretrain', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool(TOOL)
 
 
 def _check_model(r: dict, n_rs: int, n_nat: int) -> None:
@@ -40,11 +33,8 @@ def _check_model(r: dict, n_rs: int, n_nat: int) -> None:
 
 def test_synthetic_cli_writes_json(tmp_path):
     out = tmp_path / 'bench.json'
-    proc = subprocess.run(
-        [sys.executable, TOOL, *TINY, '--rounds', '2', '--synthetic-colour',
-         '--json', str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_tool(TOOL, *TINY, '--rounds', '2', '--synthetic-colour',
+                    '--json', str(out), timeout=600, threads=1)
     assert '| gersp | 4 | 4 |' in proc.stdout
     assert '| moco | 4 | 0 |' in proc.stdout
     assert 'GeRSP/MoCo time_per_sample: ' in proc.stdout
@@ -111,3 +101,24 @@ def test_bad_arguments_fail_early():
                  ['--iters', '2', '--rounds', '3']):
         with pytest.raises(SystemExit):
             tool.parse_args(argv)
+
+
+def test_arch_sets_both_models_and_depth_is_its_alias():
+    tool = _load_tool()
+    assert tool.parse_args([]).arch == 'resnet50'  # the paper's backbone
+    assert tool.parse_args(['--depth', '18']).arch == 'resnet18'
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--depth', '101'])
+    args = tool.parse_args(['--arch', 'convnext-tiny', '--queue-len', '64',
+                            '--batch-size', '8', '--n-nat', '4',
+                            '--img-size', '48'])
+    cfg = tool.gersp_config(args)
+    assert cfg.model.backbone.type == 'ConvNeXt'
+    assert cfg.model.neck.in_channels == cfg.model.neck.hid_channels == 768
+    assert cfg.model.cls_head.in_channels == 768
+    assert cfg.model.queue_len == 64
+    loader = cfg.train_dataloader
+    assert (loader.sampler.n_rs, loader.sampler.n_nat, loader.batch_size) == (
+        8, 4, 12)
+    assert [t.scale for ds in loader.dataset.datasets for t in ds.pipeline
+            if t.type.endswith('RandomResizedCrop')] == [48, 48]

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import shared_path
-from tests.test_benchmarks.helpers import load_tool
+from tests.conftest import load_tool, shared_path
 
 
 def read_lines(path):

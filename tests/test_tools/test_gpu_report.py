@@ -1,23 +1,15 @@
 """tools/analysis_tools/gpu_report.py end to end on CPU (--tiny): a smoke
 test of every stage and of the report's JSON and markdown."""
 import json
-import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO
-
-TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'gpu_report.py')
+from tests.conftest import run_tool
 
 
-def _run(*argv, timeout=600):
-    proc = subprocess.run([sys.executable, TOOL, *argv], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout,
-                          env=dict(__import__('os').environ,
-                                   OMP_NUM_THREADS='1'))
-    return proc
+def _run(*argv):
+    return run_tool('analysis_tools/gpu_report.py', *argv, check=False,
+                    timeout=600, threads=1)
 
 
 @pytest.fixture(scope='module')

@@ -3,14 +3,12 @@ import json
 import os
 import os.path as osp
 import statistics
-import subprocess
-import sys
 
 from mmgersp.evaluation import (deterministic_split, scan_class_folders,
                                 write_ann_file)
-from tests.conftest import REPO
+from tests.conftest import run_tool
 
-TOOL = 'tools/analysis_tools/multi_seed.py'
+TOOL = 'analysis_tools/multi_seed.py'
 
 # ResNet-18 (random init, frozen) + linear head, 32 px, 1 epoch
 CONFIG = '''
@@ -48,11 +46,7 @@ log_level = 'INFO'
 
 
 def run(*args):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    proc = subprocess.run([sys.executable, TOOL, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout
+    return run_tool(TOOL, *args).stdout
 
 
 def test_two_seeds_mean_std_and_resume(aid_root, tmp_path):

@@ -1,6 +1,5 @@
 """vis_cam.py, vis_tsne.py and plot_curves.py on real checkpoints and logs."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,15 +9,11 @@ import pytest
 import torch
 
 from mmgersp.evaluation import load_backbone
-from tests.conftest import REPO, tiny_gersp_cfg
+from tests.conftest import load_tool, tiny_gersp_cfg
 
 
 def tool(name):
-    path = osp.join(REPO, 'tools', 'visualization', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'vis_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'visualization/{name}.py')
 
 
 def read_png(path):

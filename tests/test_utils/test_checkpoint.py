@@ -16,9 +16,10 @@ from mmpretrain.models import ResNet
 import mmgersp.utils.checkpoint as ck
 from mmgersp.apis.export import export_backbone
 from mmgersp.utils import load_checkpoint_safely
-from mmgersp.utils.checkpoint import (CheckpointError, OutputExistsError,
-                                      check_checkpoint, is_temporary,
-                                      require_checkpoint, write_checkpoint)
+from mmgersp.utils.checkpoint import (CheckpointError, check_checkpoint,
+                                      is_temporary, require_checkpoint,
+                                      write_checkpoint)
+from mmgersp.utils.cli import OutputExistsError
 from tests.conftest import REPO
 
 MARKER = '/tmp/mmgersp_planted_object_ran'

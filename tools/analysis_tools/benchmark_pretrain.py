@@ -1,14 +1,15 @@
 """Training throughput of GeRSP vs mmpretrain's MoCo v2, and of the loader.
 
-Both models come from their configs with the same ResNet depth, image size,
-RS batch and device, timed on real steps (``model.train_step``; for GeRSP
-also the teacher momentum update that ``GeRSPEMAHook`` runs). A *sample* is
-one RS sample (two views); GeRSP also trains on ``--n-nat`` natural images
-per step.
+Both models come from their configs with the same backbone (``--arch``),
+image size, RS batch and device, timed on real steps (``model.train_step``;
+for GeRSP also the teacher momentum update that ``GeRSPEMAHook`` runs). A
+*sample* is one RS sample (two views); GeRSP also trains on ``--n-nat``
+natural images per step.
 
     # synthetic uint8 batches (no loading), ResNet-18 at 64 px on CPU
     python tools/analysis_tools/benchmark_pretrain.py --device cpu \\
-        --depth 18 --img-size 64 --batch-size 16 --iters 10 --json r18.json
+        --arch resnet18 --img-size 64 --batch-size 16 --iters 10 \\
+        --json r18.json
     # GeRSP with the real loader (device colour stage; --colour cpu: the
     # torchvision pipeline in the workers)
     python tools/analysis_tools/benchmark_pretrain.py --data real \\
@@ -17,10 +18,9 @@ per step.
     python tools/analysis_tools/benchmark_pretrain.py --data-only \\
         --rs-root RS_DIR --natural-root CLASS_DIR --workers 0 2
 
-Reported: samples/s, s/iter, data wait, compute and CPU time, peak memory
-(``mmgersp.utils.memory_meter``), host-device syncs of one step
-(``mmgersp.utils.sync_counter``), GeRSP/MoCo ratios. Targets and results:
-docs/benchmark.md.
+Reported: samples/s, s/iter, data wait, compute and CPU time, peak memory,
+host-device syncs of one step (the instruments: ``bench_utils.py`` beside
+this file), GeRSP/MoCo ratios. Targets and results: docs/benchmark.md.
 """
 import argparse
 import copy
@@ -28,16 +28,15 @@ import json
 import os
 import os.path as osp
 import platform
-import sys
 import time
 from typing import Dict, List, Optional
 
 import numpy as np
 import torch
+from bench_utils import (EpochBatches, MemoryMeter, count_sync_ops,
+                         markdown_table, measure_loader, memory_breakdown)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# the GPU report runs this tool from a bare checkout too (mmgersp not installed)
-sys.path.insert(0, REPO)
 CFG = osp.join(REPO, 'configs', '_base_')
 GERSP_MODEL_CFG = osp.join(CFG, 'models', 'gersp_resnet50.py')
 GERSP_RUNTIME_CFG = osp.join(CFG, 'default_runtime.py')
@@ -51,6 +50,8 @@ SUPERVISED_UNITS = 3.0  # forward + backward of one image, in forwards
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from mmengine.config import DictAction
+
+    from mmgersp.apis.recipe import ARCHS
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data', choices=['synthetic', 'real'],
                    default='synthetic', help='synthetic: one pre-built uint8 '
@@ -60,7 +61,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--models', nargs='+', choices=['gersp', 'moco'],
                    default=['gersp', 'moco'])
     p.add_argument('--device', help='default: cuda if available')
-    p.add_argument('--depth', type=int, default=50, choices=[18, 34, 50, 101])
+    p.add_argument('--arch', choices=sorted(ARCHS), default='resnet50',
+                   help='backbone of both models (heads follow its width)')
+    p.add_argument('--depth', dest='arch', type=lambda d: f'resnet{d}',
+                   choices=[a for a in ARCHS if a.startswith('resnet')],
+                   help='ResNet depth: --depth 18 is --arch resnet18')
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--batch-size', type=int, default=32, help='RS samples')
     p.add_argument('--n-nat', type=int, help='natural images (default: '
@@ -139,43 +144,31 @@ def _optim_wrapper_cfg(args, device: torch.device) -> dict:
     return optim
 
 
-def _resize_model(cfg, args) -> None:
-    ch = 512 if args.depth in (18, 34) else 2048
-    cfg.update(queue_len=args.queue_len)
-    cfg.backbone.depth = args.depth
-    cfg.neck.update(in_channels=ch, hid_channels=ch)
-    cfg.get('cls_head', {}).update(in_channels=ch)
-
-
-def _set_crop(pipeline, size: int) -> None:
-    """Set every (fused) RandomResizedCrop, also nested, to ``size``."""
-    for t in pipeline:
-        if isinstance(t, (list, tuple)):
-            _set_crop(t, size)
-        elif isinstance(t, dict):
-            if t.get('type') in ('RandomResizedCrop',
-                                 'LoadImageRandomResizedCrop'):
-                t['scale'] = size
-            _set_crop(t.get('transforms', []), size)
+def _set_model(model, args) -> None:
+    """The ``--arch`` backbone (heads fitted) and ``--queue-len``."""
+    from mmgersp.apis.recipe import set_backbone
+    set_backbone(model, args.arch)
+    model.queue_len = args.queue_len
 
 
 def gersp_config(args):
     """GeRSP model (+ loader for real data) as one mmengine Config."""
     from mmengine.config import Config
+
+    from mmgersp.apis.recipe import set_batch_composition, set_crop_size
     from mmgersp.utils import set_data_roots
     cfg = Config.fromfile(args.data_config or DATA_CFGS[args.colour])
     cfg.model = Config.fromfile(GERSP_MODEL_CFG).model
     if args.gersp_options:
         cfg.merge_from_dict(
             {f'model.{k}': v for k, v in args.gersp_options.items()})
-    _resize_model(cfg.model, args)
+    _set_model(cfg.model, args)
     cfg.model.data_preprocessor.channels_last = bool(args.channels_last)
     set_data_roots(cfg, args.rs_root, args.natural_root)
     dl = cfg.train_dataloader
-    dl.batch_size = args.batch_size + args.n_nat
-    dl.sampler.update(n_rs=args.batch_size, n_nat=args.n_nat, seed=args.seed)
-    for ds in dl.dataset.datasets:
-        _set_crop(ds.pipeline, args.img_size)
+    set_batch_composition(dl, args.batch_size, args.n_nat)
+    dl.sampler.seed = args.seed
+    set_crop_size(dl, args.img_size)
     return cfg
 
 
@@ -199,7 +192,7 @@ def build_model(name: str, args):
     else:
         full = get_config(MOCO_CFG)
         cfg, hook = full.model, None
-        _resize_model(cfg, args)
+        _set_model(cfg, args)
         # as the Runner does: the top-level data_preprocessor goes in
         cfg.setdefault('data_preprocessor', full.get('data_preprocessor'))
     model = MODELS.build(cfg.to_dict())
@@ -251,7 +244,6 @@ class Bench:
     def __init__(self, name: str, args, device: torch.device,
                  meter, pin: bool) -> None:
         from mmengine.optim import build_optim_wrapper
-        from mmgersp.utils.loader_meter import EpochBatches
         self.name, self.device = name, device
         self.n_rs = args.batch_size
         self.n_nat = args.n_nat if name == 'gersp' else 0
@@ -314,8 +306,6 @@ class Bench:
 
 
 def benchmark(args, device: torch.device) -> dict:
-    from mmgersp.utils.memory_meter import MemoryMeter, memory_breakdown
-    from mmgersp.utils.sync_counter import count_sync_ops
     pin = device.type == 'cuda'  # as the paper config's loader
     meter, res, benches = MemoryMeter(device), {}, {}
     for name in args.models:  # one at a time: each peak is its own
@@ -357,21 +347,22 @@ def benchmark(args, device: torch.device) -> dict:
 
 def benchmark_data(args, device: torch.device) -> dict:
     """The GeRSP loader alone: samples/s and CPU ms per sample (workers and
-    main process, ``mmgersp.utils.loader_meter``), per --workers value."""
-    from mmgersp.utils.loader_meter import measure_loader
+    main process, ``bench_utils.measure_loader``), per --workers value."""
     pin = device.type == 'cuda'  # as the paper config's loader
     rows = []
     for workers in args.workers:
-        m = measure_loader(build_loader(args, workers, pin), args.warmup,
-                           args.iters)
+        loader = build_loader(args, workers, pin)
+        images = loader.batch_size * args.iters  # RS + natural
+        m = measure_loader(loader, args.warmup, args.iters)
+        del loader  # its persistent workers end before the next setting
         n = args.batch_size * args.iters
         rows.append(dict(
             workers=workers, colour=args.colour if not args.data_config else
             osp.basename(args.data_config), n_rs=args.batch_size,
             n_nat=args.n_nat, iters=args.iters,
             samples_per_s=n / m['wall_s'],
-            decoded_img_per_s=(args.batch_size + args.n_nat) * args.iters /
-            m['wall_s'], cpu_ms_per_sample=1000 * m['cpu_s'] / n,
+            decoded_img_per_s=images / m['wall_s'],
+            cpu_ms_per_sample=1000 * m['cpu_s'] / n,
             main_cpu_ms_per_sample=1000 * m['main_cpu_s'] / n,
             s_per_batch_median=m['s_per_batch_median'],
             s_per_batch=m['s_per_batch']))
@@ -379,7 +370,6 @@ def benchmark_data(args, device: torch.device) -> dict:
 
 
 def format_table(res: dict) -> str:
-    from mmgersp.utils.markdown import markdown_table
     if 'data_only' in res:
         return markdown_table(res['data_only'], (
             'colour', 'workers', 'n_rs', 'n_nat', 's_per_batch_median',
@@ -402,13 +392,11 @@ def format_table(res: dict) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    from mmengine.logging import MMLogger
     from mmpretrain.utils import register_all_modules
 
     import mmgersp  # noqa: F401  (registers GeRSP and friends)
+    from mmgersp.utils.logger import quiet_logger
     register_all_modules(init_default_scope=True)
-    logger = MMLogger.get_current_instance()
-    level, _ = logger.level, logger.setLevel('WARNING')  # no init report
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda':
@@ -417,10 +405,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    try:
+    with quiet_logger():  # no init report
         res = (benchmark_data if args.data_only else benchmark)(args, device)
-    finally:
-        logger.setLevel(level)
     res.update(config={k: v for k, v in vars(args).items() if k != 'json'},
                env=environment(device))
     print(format_table(res))

@@ -24,6 +24,12 @@ others):
   ``--resume`` to the end, and the student backbone exported and loaded with
   ``strict=True``.
 
+Each stage process finds the stack and mmgersp through its ``PYTHONPATH``
+(the repository, then ``WORK/site`` once ``install`` has filled it), and
+its sibling tools (``benchmark_pretrain``, ``bench_utils``) through the
+script's folder; nothing edits ``sys.path``. The driver itself needs only
+torch (for the report's tables).
+
 Writes ``OUT/gpu_report.json`` and ``OUT/gpu_report.md``. ``--tiny`` runs
 every stage in seconds on CPU (ResNet-18, 32 px): the CI smoke test.
 """
@@ -40,7 +46,6 @@ from typing import List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
-BENCH = osp.join(TOOLS, 'analysis_tools', 'benchmark_pretrain.py')
 PAPER_CFG = osp.join(REPO, 'configs', 'gersp',
                      'gersp_resnet50_8xb32-coslr-100e_millionaid-in1k.py')
 STAGES = ('install', 'synthetic', 'loader', 'train')
@@ -78,13 +83,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def settings(args) -> dict:
     """Sizes of every stage: the paper's, or tiny ones for a CPU smoke."""
     if args.tiny:
-        return dict(device='cpu', common=['--depth', '18', '--img-size', '32',
-                                          '--queue-len', '64', '--threads',
-                                          '1'],
+        return dict(device='cpu', common=['--arch', 'resnet18', '--img-size',
+                                          '32', '--queue-len', '64',
+                                          '--threads', '1'],
                     batches=[4], precisions=['fp32'], layouts=['nchw'],
                     workers=[0], warmup=1, iters=2, loader_iters=2,
                     train_workers=0, amp=False)
-    return dict(device='cuda', common=['--depth', '50', '--img-size', '224'],
+    return dict(device='cuda', common=['--arch', 'resnet50', '--img-size',
+                                       '224'],
                 batches=[32, 64], precisions=['fp32', 'bf16'],
                 layouts=['nchw', 'cl'], workers=[8, 16], warmup=5, iters=15,
                 loader_iters=100, train_workers=16, amp=True)
@@ -114,11 +120,9 @@ def stage_install(args, s: dict) -> dict:
 
 
 def _bench(argv: List[str]) -> dict:
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('benchmark_pretrain', BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main(argv)
+    """``benchmark_pretrain.py argv`` in this process; its results."""
+    import benchmark_pretrain  # beside this file
+    return benchmark_pretrain.main(argv)
 
 
 def stage_synthetic(args, s: dict) -> dict:
@@ -178,31 +182,27 @@ def stage_loader(args, s: dict) -> dict:
 
 def stage_train(args, s: dict) -> dict:
     from mmengine.config import Config
+    from mmpretrain.registry import MODELS
 
-    sys.path.insert(0, REPO)  # a bare GPU machine: mmgersp is not installed
+    from mmgersp.apis.recipe import (set_backbone, set_batch_composition,
+                                     set_crop_size, set_max_iters)
     from mmgersp.utils import set_data_roots
+    from mmgersp.utils.checkpoint import read_checkpoint  # the one reader
     work = osp.join(args.work_dir, 'train')
     total, half = args.train_iters, args.train_iters // 2
     cfg = Config.fromfile(PAPER_CFG)
     set_data_roots(cfg, args.rs_root, args.natural_root)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total)
-    cfg.param_scheduler = [dict(type='CosineAnnealingLR', eta_min=0.001,
-                                by_epoch=False, begin=0, end=total)]
-    cfg.default_hooks.checkpoint.update(interval=half, by_epoch=False)
+    set_max_iters(cfg, total)  # the paper's schedule as a cosine of `total`
+    cfg.default_hooks.checkpoint.interval = half
     cfg.default_hooks.logger.interval = max(1, min(50, half // 2))
-    cfg.log_processor = dict(window_size=1, by_epoch=False)
     dl = cfg.train_dataloader
     dl.update(num_workers=s['train_workers'],
               persistent_workers=s['train_workers'] > 0)
     if args.tiny:
-        cfg.model.update(queue_len=64, backbone=dict(depth=18, type='ResNet',
-                                                     out_indices=(3, )))
-        cfg.model.neck.update(in_channels=512, hid_channels=512)
-        cfg.model.cls_head.in_channels = 512
-        dl.batch_size = 8
-        dl.sampler.update(n_rs=4, n_nat=4)
-        for ds in dl.dataset.datasets:
-            ds.pipeline[0].scale = 32
+        set_backbone(cfg.model, 'resnet18')
+        cfg.model.queue_len = 64
+        set_batch_composition(dl, 4, 4)
+        set_crop_size(dl, 32)
         cfg.env_cfg.dist_cfg = dict(backend='gloo')
     os.makedirs(work, exist_ok=True)
     # outside the work dir: the Runner dumps its merged config there
@@ -217,19 +217,17 @@ def stage_train(args, s: dict) -> dict:
         _tool('train.py', cfg_path, '--work-dir', work, *amp, *extra)
         out[f'{name}_s'] = time.perf_counter() - t
     ckpt = osp.join(work, f'iter_{total}.pth')
-    from mmgersp.utils.checkpoint import read_checkpoint  # the one reader
     meta = read_checkpoint(ckpt)['meta']
     backbone = osp.join(work, 'backbone.pth')
     _tool(osp.join('model_converters', 'export_backbone.py'), ckpt, backbone,
           '--force')
-    from mmpretrain.models import ResNet
     state = read_checkpoint(backbone)['state_dict']
     state = {k[len('backbone.'):]: v for k, v in state.items()}
-    depth = cfg.model.backbone.depth
-    ResNet(depth=depth, out_indices=(3, )).load_state_dict(state, strict=True)
+    MODELS.build(cfg.model.backbone).load_state_dict(state, strict=True)
     out.update(iters=total, resumed_from=f'iter_{half}.pth',
                final_iter=meta['iter'], backbone_tensors=len(state),
-               backbone_strict_load=True, depth=depth,
+               backbone_strict_load=True,
+               depth=cfg.model.backbone.get('depth'),
                scalars=_last_scalars(work))
     return out
 
@@ -295,9 +293,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     child_argv = [*given, '--work-dir', args.work_dir]
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
-    if args.stage:  # child: run one stage, write its JSON
-        site = osp.join(args.work_dir, 'site')
-        sys.path[:0] = [p for p in (REPO, site) if osp.isdir(p)]
+    if args.stage:  # child (PYTHONPATH from child_env): one stage, its JSON
         res = globals()[f'stage_{args.stage}'](args, settings(args))
         with open(osp.join(args.work_dir, f'stage_{args.stage}.json'),
                   'w') as f:
@@ -359,8 +355,7 @@ def _machine() -> dict:
 
 
 def markdown(report: dict) -> str:
-    sys.path.insert(0, REPO)
-    from mmgersp.utils.markdown import markdown_table as table
+    from bench_utils import markdown_table as table  # beside this file
     m = report['machine']
     lines = [f"# GPU report ({report['date']})", '',
              f"`{report['command']}`", '',

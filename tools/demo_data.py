@@ -1,4 +1,8 @@
-"""Small generated image sets, so the demo runs without any download."""
+"""Small generated image sets, so the demo runs without any download.
+
+``tools/demo.py`` imports this file as its sibling module ``demo_data``
+(Python puts a script's folder on ``sys.path``); training never needs it.
+"""
 import os
 import os.path as osp
 from typing import Tuple
