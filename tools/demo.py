@@ -57,7 +57,8 @@ def main() -> None:
 
     import mmgersp  # noqa: F401
     from mmgersp.apis.recipe import set_max_iters
-    from mmgersp.utils import make_demo_data, set_data_roots
+    from demo_data import make_demo_data  # tools/demo_data.py
+    from mmgersp.utils import set_data_roots
     from mmgersp.apis.export import export_backbone
     from mmgersp.utils.checkpoint import scope_checkpoint_loads
 

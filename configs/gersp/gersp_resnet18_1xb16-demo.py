@@ -6,7 +6,7 @@
 #       --rs-root ../shared/data/aid --natural-root ../shared/data/cifar10/train
 _base_ = [
     '../_base_/models/gersp_resnet50.py',
-    '../_base_/datasets/millionaid_in1k_dualstream.py',
+    '../_base_/datasets/millionaid_in1k_dualstream_cpu-colour.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -27,21 +27,17 @@ model = dict(
 
 # Decode and crop fused (LoadImageRandomResizedCrop: reduced-size decode,
 # >8-bit images scaled by their value range); colour on the CPU, in the
-# loader, as in millionaid_in1k_dualstream_cpu-colour.py.
-crop = dict(type='LoadImageRandomResizedCrop', scale=img_size,
-            crop_ratio_range=(0.2, 1.))
-view_colour = [
-    dict(type='NumpyToPIL', to_rgb=True),
-    dict(type='torchvision/RandomGrayscale', p=0.2),
-    dict(type='torchvision/ColorJitter', brightness=0.4, contrast=0.4,
-         saturation=0.4, hue=0.4),
-    dict(type='torchvision/RandomHorizontalFlip', p=0.5),
-    dict(type='PILToNumpy', to_bgr=True),
-]
+# loader: the base's view_colour (millionaid_in1k_dualstream_cpu-colour.py).
+crop = dict(_base_.crop, scale=img_size)
+view_colour = _base_.view_colour
 train_dataloader = dict(
     batch_size=n_rs + n_nat,
     num_workers=2,
-    sampler=dict(n_rs=n_rs, n_nat=n_nat),
+    # pinned memory serves only a copy to a GPU (on a CPU, torch warns)
+    pin_memory=False,
+    # an iteration-based run: the sampler goes on from epoch to epoch,
+    # instead of the loop restarting the loader at each epoch end
+    sampler=dict(n_rs=n_rs, n_nat=n_nat, infinite=True),
     dataset=dict(num_classes=10, datasets=[
         dict(type='RSImageFolder', data_root=rs_root, pipeline=[
             dict(crop, num_views=2),

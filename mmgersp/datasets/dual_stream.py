@@ -1,7 +1,6 @@
 """The two GeRSP streams as one dataset, and the collate that keeps them
 apart: RS samples (two views, no label) and natural samples (one view +
 label)."""
-import functools
 import random
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -11,7 +10,7 @@ from mmengine.dataset import ConcatDataset, default_collate
 from mmengine.registry import FUNCTIONS
 from mmpretrain.registry import DATASETS
 
-from .rs_image_folder import RSImageFolder, prepare_skipping_bad_images
+from .rs_image_folder import BadImageGuard, RSImageFolder
 
 # (sample index in the concat, (seed, epoch, position in the epoch))
 DrawKey = Tuple[int, Tuple[int, int, int]]
@@ -48,6 +47,7 @@ class DualStreamDataset(ConcatDataset):
             raise ValueError('DualStreamDataset takes exactly two datasets, '
                              f'[rs, natural]; got {len(datasets)}')
         self.num_classes = num_classes
+        self.natural_guard: Optional[BadImageGuard] = None
         super().__init__(
             datasets=list(datasets), lazy_init=lazy_init,
             ignore_keys=ignore_keys)
@@ -65,20 +65,21 @@ class DualStreamDataset(ConcatDataset):
                 'needs at least 2 (with 1 the classification loss is 0)')
         if self.num_classes is not None:
             self._check_labels(nat, self.num_classes)
-        self._skip_bad_natural_images(rs, nat)
+        self.natural_guard = self._natural_guard(rs, nat)
 
     @staticmethod
-    def _skip_bad_natural_images(rs, nat) -> None:
-        """Skip natural images that fail to load as RS images are skipped.
+    def _natural_guard(rs, nat) -> Optional[BadImageGuard]:
+        """Who skips natural images that fail to load, as RS images are.
 
         The natural stream is usually a plain mmpretrain dataset, whose
-        ``prepare_data`` lets one corrupt file stop the run; it gets the RS
-        dataset's guard: same ``max_bad_images`` budget, count and message.
+        ``__getitem__`` lets one corrupt file stop the run; this dataset
+        reads it through the RS dataset's guard instead: same
+        ``max_bad_images`` budget, count and message.
         """
         if isinstance(rs, RSImageFolder) and \
                 not isinstance(nat, RSImageFolder):
-            nat.prepare_data = functools.partial(
-                prepare_skipping_bad_images, nat, budget=rs)
+            return rs.guard
+        return None
 
     @staticmethod
     def _check_labels(dataset, num_classes: int) -> None:
@@ -98,9 +99,20 @@ class DualStreamDataset(ConcatDataset):
     def stream_sizes(self) -> Tuple[int, int]:
         return len(self.datasets[0]), len(self.datasets[1])
 
-    def __getitem__(self, key: Union[int, DrawKey]):
+    def _sample(self, index: int) -> dict:
+        """Sample ``index`` of the concat; natural images through the
+        guard (see ``_natural_guard``)."""
+        if not self._fully_initialized:
+            self.full_init()
+        stream, sample_idx = self._get_ori_dataset_idx(index)
+        dataset = self.datasets[stream]
+        if stream == 1 and self.natural_guard is not None:
+            return self.natural_guard.get(dataset, sample_idx)
+        return dataset[sample_idx]
+
+    def __getitem__(self, key: Union[int, DrawKey]) -> dict:
         if not isinstance(key, tuple):
-            return super().__getitem__(key)
+            return self._sample(key)
         index, draw = key
         seed = int(np.random.SeedSequence(list(draw)).generate_state(1)[0])
         states = random.getstate(), np.random.get_state(), torch.get_rng_state()
@@ -110,7 +122,7 @@ class DualStreamDataset(ConcatDataset):
         # recording a Python stack trace each time (90 us per sample here).
         torch.default_generator.manual_seed(seed)
         try:
-            return super().__getitem__(index)
+            return self._sample(index)
         finally:
             random.setstate(states[0])
             np.random.set_state(states[1])

@@ -2,8 +2,9 @@
 import logging
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
+import numpy as np
 from mmengine.logging import print_log
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
@@ -23,7 +24,8 @@ class RSImageFolder(CustomDataset):
     Decoding never stops a long run: an image that fails to load (decode)
     is logged with its path, counted (per data-loading process) and replaced
     by another random image; more than ``max_bad_images`` failures in one
-    process raise an error, so a systematically broken dataset is noticed.
+    process raise an error, so a systematically broken dataset is noticed
+    (:class:`BadImageGuard`, the public ``guard``).
 
     Args:
         data_root (str): Root folder of the images.
@@ -45,8 +47,7 @@ class RSImageFolder(CustomDataset):
             raise FileNotFoundError(
                 f'RSImageFolder: data root {root!r} does not exist or is not '
                 'a folder')
-        self.max_bad_images = max_bad_images
-        self.bad_images = []
+        self.guard = BadImageGuard(max_bad_images)
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,
@@ -67,22 +68,47 @@ class RSImageFolder(CustomDataset):
                 f'RSImageFolder: {self.ann_file!r} lists no image')
         return data_list
 
-    def prepare_data(self, idx: int):
-        """Run the pipeline; a failure of a loading step skips the image.
+    @property
+    def bad_images(self) -> List[str]:
+        """Paths skipped as unreadable in this process (both streams)."""
+        return self.guard.bad_images
 
-        Only transforms whose name starts with ``Load`` are guarded: an error
-        in augmentation is a bug to see, not an image to skip.
-        """
-        return prepare_skipping_bad_images(self, idx, self)
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """Run the pipeline; a failure of a loading step skips the image."""
+        return self.guard.prepare(self, idx)
 
-    def _skip(self, idx: int, error: Exception, dataset=None) -> None:
-        """Count, log and skip sample ``idx`` of ``dataset`` (default: self).
 
-        The natural stream of ``DualStreamDataset`` is skipped through the
-        RS dataset's ``_skip`` too: one ``max_bad_images`` budget, one
-        message.
-        """
-        dataset = self if dataset is None else dataset
+def printable(path: str) -> str:
+    """``path`` as text every log handler can write.
+
+    File names that are not valid UTF-8 reach Python as lone surrogates,
+    which a UTF-8 log file refuses ("--- Logging error ---", record lost);
+    their bytes are shown as ``\\xNN`` instead.
+    """
+    return os.fsencode(path).decode('utf-8', 'backslashreplace')
+
+
+class BadImageGuard:
+    """Skips images that fail to load, with a budget and a logged warning.
+
+    Only transforms whose name starts with ``Load`` are guarded: an error
+    in augmentation is a bug to see, not an image to skip. Each skip logs a
+    warning naming the file and is counted (per data-loading process); more
+    than ``max_bad_images`` is an error, so a systematically broken dataset
+    is noticed. ``RSImageFolder`` owns one; ``DualStreamDataset`` reads its
+    natural stream through the same one (one budget, one message).
+
+    Args:
+        max_bad_images (int): Tolerated unreadable images per process;
+            ``0`` makes the first one an error.
+    """
+
+    def __init__(self, max_bad_images: int = 100) -> None:
+        self.max_bad_images = max_bad_images
+        self.bad_images: List[str] = []
+
+    def skip(self, dataset, idx: int, error: Exception) -> None:
+        """Count and log sample ``idx`` of ``dataset`` as unreadable."""
         name = type(dataset).__name__
         path = dataset.get_data_info(idx).get('img_path', f'index {idx}')
         self.bad_images.append(path)
@@ -97,38 +123,35 @@ class RSImageFolder(CustomDataset):
             'so far',
             logger='current',
             level=logging.WARNING)
-        return None  # BaseDataset then fetches another random index
 
-
-def printable(path: str) -> str:
-    """``path`` as text every log handler can write.
-
-    File names that are not valid UTF-8 reach Python as lone surrogates,
-    which a UTF-8 log file refuses ("--- Logging error ---", record lost);
-    their bytes are shown as ``\\xNN`` instead.
-    """
-    return os.fsencode(path).decode('utf-8', 'backslashreplace')
-
-
-def prepare_skipping_bad_images(dataset, idx: int,
-                                budget: RSImageFolder) -> Optional[dict]:
-    """``dataset.prepare_data(idx)``, skipping an image that fails to load.
-
-    A failing ``Load*`` transform is handed to ``budget._skip`` (count, log,
-    error past ``max_bad_images``) and ``None`` is returned, so mmengine's
-    ``BaseDataset`` draws another index.
-    """
-    results = dataset.get_data_info(idx)
-    for transform in dataset.pipeline.transforms:
-        if type(transform).__name__.startswith('Load'):
-            try:
+    def prepare(self, dataset, idx: int) -> Optional[dict]:
+        """``dataset``'s pipeline on sample ``idx``; None when a loading
+        step fails (mmengine's ``BaseDataset`` then draws another index)."""
+        results = dataset.get_data_info(idx)
+        for transform in dataset.pipeline.transforms:
+            if type(transform).__name__.startswith('Load'):
+                try:
+                    results = transform(results)
+                    if results is None:
+                        raise ValueError('the loader returned nothing')
+                except Exception as e:  # noqa: BLE001 -- any decode failure
+                    self.skip(dataset, idx, e)
+                    return None
+            else:
                 results = transform(results)
                 if results is None:
-                    raise ValueError('the loader returned nothing')
-            except Exception as e:  # noqa: BLE001 -- any decode failure
-                return budget._skip(idx, e, dataset)
-        else:
-            results = transform(results)
-            if results is None:
-                return None
-    return results
+                    return None
+        return results
+
+    def get(self, dataset, idx: int) -> dict:
+        """``dataset[idx]`` with unreadable images skipped: as
+        ``BaseDataset.__getitem__``, a random other index replaces a sample
+        that yields nothing, at most ``dataset.max_refetch`` times."""
+        for _ in range(dataset.max_refetch + 1):
+            data = self.prepare(dataset, idx)
+            if data is not None:
+                return data
+            idx = np.random.randint(0, len(dataset))
+        raise RuntimeError(
+            f'{type(dataset).__name__}: no sample loaded in '
+            f'{dataset.max_refetch + 1} tries; check its images')

@@ -1,7 +1,8 @@
-from .hooks import (ExactResumeHook, GeRSPEMAHook, IntervalRuntimeInfoHook,
-                    NonFiniteLossHook)
+"""Hooks of a GeRSP run (registered in mmpretrain's HOOKS)."""
+from .hooks import (AtomicCheckpointHook, ExactResumeHook, GeRSPEMAHook,
+                    IntervalRuntimeInfoHook, NonFiniteLossHook)
 
 __all__ = [
-    'GeRSPEMAHook', 'ExactResumeHook',
+    'AtomicCheckpointHook', 'GeRSPEMAHook', 'ExactResumeHook',
     'IntervalRuntimeInfoHook', 'NonFiniteLossHook'
 ]

@@ -11,8 +11,11 @@ from mmengine.runner import Runner
 from mmpretrain.models import ResNet
 
 from mmgersp.apis.export import export_backbone
-from mmgersp.utils import inflate_first_conv, set_data_roots
-from tests.conftest import REPO, tiny_gersp_cfg
+from mmgersp.utils import set_data_roots
+from tests.conftest import REPO, load_tool, tiny_gersp_cfg
+
+inflate_first_conv = load_tool(
+    'model_converters/inflate_first_conv.py').inflate_first_conv
 
 BANDS = 13
 RGB_BANDS = (3, 2, 1)  # Sentinel-2 B4, B3, B2

@@ -12,13 +12,18 @@ n_nat = 32
 # then each file decoded at the smallest size they allow (JPEG DCT scaling).
 crop = dict(type='LoadImageRandomResizedCrop', scale=224,
             crop_ratio_range=(0.2, 1.))
+# GeRSP's colour augmentation, the one place the configs write it (the CPU
+# variant, millionaid_in1k_dualstream_cpu-colour.py, and the demo read it
+# from here; the code's defaults, mmgersp.datasets.transforms.colour.
+# COLOUR_DEFAULTS, are the same values, checked by a test).
+colour_args = dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.4,
+                   grayscale_prob=0.2, flip_prob=0.5)
 # Colour on the device: the parameters of grayscale, jitter and flip are
 # drawn here per view, the pixels are done by DualStreamDataPreprocessor on
 # the whole batch after the transfer (same distribution as the torchvision
 # ops of millionaid_in1k_dualstream_cpu-colour.py, about a third of the
 # loader's CPU time; docs/benchmark.md).
-colour = dict(type='DeviceColorAugment', brightness=0.4, contrast=0.4,
-              saturation=0.4, hue=0.4, grayscale_prob=0.2, flip_prob=0.5)
+colour = dict(type='DeviceColorAugment', **colour_args)
 rs_pipeline = [
     dict(crop, num_views=2, output='tensor'),
     colour,

@@ -4,14 +4,17 @@
 # numpy 2). Same distribution as the device stage; about 3x the loader CPU.
 _base_ = './millionaid_in1k_dualstream.py'
 
-crop = dict(type='LoadImageRandomResizedCrop', scale=224,
-            crop_ratio_range=(0.2, 1.))
+crop = _base_.crop
+# The base's colour_args as torchvision transforms of one view.
 view_colour = [
     dict(type='NumpyToPIL', to_rgb=True),
-    dict(type='torchvision/RandomGrayscale', p=0.2),
-    dict(type='torchvision/ColorJitter', brightness=0.4, contrast=0.4,
-         saturation=0.4, hue=0.4),
-    dict(type='torchvision/RandomHorizontalFlip', p=0.5),
+    dict(type='torchvision/RandomGrayscale',
+         p=_base_.colour_args.grayscale_prob),
+    dict(type='torchvision/ColorJitter', **{
+        k: _base_.colour_args[k]
+        for k in ('brightness', 'contrast', 'saturation', 'hue')}),
+    dict(type='torchvision/RandomHorizontalFlip',
+         p=_base_.colour_args.flip_prob),
     dict(type='PILToNumpy', to_bgr=True),
 ]
 rs_pipeline = [

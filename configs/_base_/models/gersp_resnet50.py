@@ -1,4 +1,6 @@
-# GeRSP with a ResNet-50 student (spec: GeRSP_SPEC.md, "The model").
+# GeRSP with a ResNet-50 student (Huang et al., TGRS 2024; the defaults
+# that differ from the official code: README.md, "Where the paper and the
+# official code differ").
 model = dict(
     type='GeRSP',
     queue_len=65536,

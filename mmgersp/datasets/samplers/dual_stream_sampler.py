@@ -38,6 +38,14 @@ class DualStreamSampler(Sampler):
     It yields keys ``(index, (seed, epoch, position))``: the dataset seeds
     the augmentation of each draw from them (see ``DualStreamDataset``).
 
+    Infinite mode (``infinite=True``, for ``IterBasedTrainLoop``, as
+    mmengine's ``InfiniteSampler``): one iteration runs through epoch after
+    epoch, yielding the keys the finite sampler yields over
+    ``set_epoch(e)``, ``set_epoch(e + 1)``, ... -- the same draws, without
+    the loop's restart of the dataloader (and its warning) at each epoch
+    end. ``len()`` stays one epoch, from which mmengine converts epoch-based
+    schedules.
+
     Resume: ``set_epoch`` picks the epoch's permutations; ``skip_batches``
     drops the batches already trained in a partially finished epoch (set by
     ``ExactResumeHook``), so a resumed run sees exactly the samples, and
@@ -51,6 +59,8 @@ class DualStreamSampler(Sampler):
         seed (int, optional): Shared random seed; ``None`` draws one and
             syncs it across ranks.
         epoch_length (str): See above. Defaults to ``'longest'``.
+        infinite (bool): Never end (see above); for iteration-based loops
+            only. Defaults to False.
     """
 
     def __init__(self,
@@ -59,7 +69,8 @@ class DualStreamSampler(Sampler):
                  n_nat: int,
                  shuffle: bool = True,
                  seed: Optional[int] = None,
-                 epoch_length: str = 'longest') -> None:
+                 epoch_length: str = 'longest',
+                 infinite: bool = False) -> None:
         if not isinstance(dataset, DualStreamDataset):
             raise TypeError(
                 'DualStreamSampler needs train_dataloader.dataset = '
@@ -82,6 +93,7 @@ class DualStreamSampler(Sampler):
         self.shuffle = shuffle
         self.seed = sync_random_seed() if seed is None else seed
         self.epoch_length = epoch_length
+        self.infinite = infinite
         self.epoch = 0
         self.skip_batches = 0
 
@@ -103,13 +115,14 @@ class DualStreamSampler(Sampler):
         """Samples per batch and rank: the dataloader's ``batch_size``."""
         return self.n_rs + self.n_nat
 
-    def _stream(self, stream: int, per_batch: int) -> torch.Tensor:
-        """This rank's indices of one stream for the whole epoch."""
+    def _stream(self, stream: int, per_batch: int,
+                epoch: int) -> torch.Tensor:
+        """This rank's indices of one stream for the whole ``epoch``."""
         size = self.sizes[stream]
         needed = self.num_batches * per_batch * self.world_size
         g = torch.Generator()
         # Distinct for every (seed, epoch, stream) and the same on all ranks.
-        g.manual_seed(self.seed + 2 * self.epoch + stream)
+        g.manual_seed(self.seed + 2 * epoch + stream)
         cycles = []
         for _ in range(math.ceil(needed / size)):
             cycles.append(
@@ -118,19 +131,32 @@ class DualStreamSampler(Sampler):
         order = torch.cat(cycles)[:needed]
         return order[self.rank::self.world_size]
 
-    def batch_indices(self) -> List[List[int]]:
-        """The batches of this rank and epoch (after ``skip_batches``)."""
-        rs = self._stream(0, self.n_rs).view(-1, self.n_rs)
-        nat = self._stream(1, self.n_nat).view(-1, self.n_nat) + self.sizes[0]
-        return torch.cat([rs, nat], dim=1)[self.skip_batches:].tolist()
+    def batch_indices(self, epoch: Optional[int] = None,
+                      skip: Optional[int] = None) -> List[List[int]]:
+        """The batches of this rank in ``epoch`` (default: the current one)
+        after the first ``skip`` (default: ``skip_batches``)."""
+        epoch = self.epoch if epoch is None else epoch
+        skip = self.skip_batches if skip is None else skip
+        rs = self._stream(0, self.n_rs, epoch).view(-1, self.n_rs)
+        nat = self._stream(1, self.n_nat, epoch).view(-1, self.n_nat) + \
+            self.sizes[0]
+        return torch.cat([rs, nat], dim=1)[skip:].tolist()
 
-    def __iter__(self) -> Iterator[DrawKey]:
-        batch_size, first = self.batch_size, self.skip_batches
-        for b, batch in enumerate(self.batch_indices(), start=first):
+    def _epoch_keys(self, epoch: int, skip: int) -> Iterator[DrawKey]:
+        batch_size = self.batch_size
+        for b, batch in enumerate(self.batch_indices(epoch, skip),
+                                  start=skip):
             # position of each draw in the epoch, unique across ranks
             start = (b * self.world_size + self.rank) * batch_size
             for j, index in enumerate(batch):
-                yield index, (self.seed, self.epoch, start + j)
+                yield index, (self.seed, epoch, start + j)
+
+    def __iter__(self) -> Iterator[DrawKey]:
+        yield from self._epoch_keys(self.epoch, self.skip_batches)
+        epoch = self.epoch + 1
+        while self.infinite:
+            yield from self._epoch_keys(epoch, 0)
+            epoch += 1
 
     def __len__(self) -> int:
         # The full epoch even when resuming mid-epoch: mmengine derives

@@ -54,10 +54,18 @@ class LoadImageRandomResizedCrop(BaseTransform):
     different maxima, so that all are scaled alike. A multi-page file (TIFF,
     GIF) uses its first page, with a warning the first time.
 
-    Output: ``results['img']``, BGR uint8 (as ``LoadImageFromFile``), one
-    ``scale x scale`` image, or a list of ``num_views`` of them; and
-    ``crop_bbox`` (one ``(x0, y0, w, h)`` per view, original pixels) and
-    ``decode_scale`` (the JPEG reduction used, 1 = none).
+    **Required Keys:**
+
+    - img_path
+
+    **Added Keys:**
+
+    - img (BGR uint8, as ``LoadImageFromFile``: one ``scale x scale``
+      image, or a list of ``num_views`` of them)
+    - img_shape (the output size)
+    - ori_shape (the file's size)
+    - crop_bbox (one ``(x0, y0, w, h)`` per view, original pixels)
+    - decode_scale (the JPEG reduction used, 1 = none)
 
     Args:
         scale (int | tuple): Output size, ``(h, w)`` (as mmpretrain's) or

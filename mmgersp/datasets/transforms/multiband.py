@@ -19,6 +19,16 @@ class LoadMultiBandImage(BaseTransform):
     ``backend='cv2'``, ``RandomFlip``) work on any band count; colour
     transforms do not apply.
 
+    **Required Keys:**
+
+    - img_path
+
+    **Added Keys:**
+
+    - img (``H x W x bands`` float32)
+    - img_shape
+    - ori_shape
+
     Args:
         num_bands (int, optional): Expected band count; a file with another
             count is an error naming the file.

@@ -1,13 +1,22 @@
 """mmengine's CheckpointHook: crash-safe saves, a resume that falls back."""
+import io
 import os
 import os.path as osp
 import re
 import shutil
+import time
+from collections import deque
 from typing import List, Optional
 
+import mmengine
+import torch
 from mmengine.dist import is_main_process
+from mmengine.fileio import get_file_backend
 from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
+from mmengine.model import is_model_wrapper
+from mmengine.runner.checkpoint import weights_to_cpu
+from mmengine.utils import apply_to, get_git_hash
 from mmpretrain.registry import HOOKS
 
 from mmgersp.utils.checkpoint import (CheckpointError, check_checkpoint,
@@ -34,6 +43,12 @@ class AtomicCheckpointHook(CheckpointHook):
     A kill at any moment leaves at least one complete checkpoint that
     ``last_checkpoint`` names. Temporaries of interrupted saves are removed
     at the next start.
+
+    Without ``file_client_args`` (deprecated by mmengine) the hook reaches
+    storage through ``get_file_backend`` only: mmengine's own
+    ``before_train`` and ``Runner.save_checkpoint`` build a ``FileClient``
+    whatever the arguments, which logs two deprecation warnings in every
+    run (see :meth:`_prepare` and :func:`checkpoint_of`).
 
     Resume (``resume=True``): without ``load_from`` the newest checkpoint
     that loads is used -- the files of this hook's ``filename_tmpl`` and
@@ -110,8 +125,36 @@ class AtomicCheckpointHook(CheckpointHook):
                            '; starting from scratch')
         return None
 
+    def _prepare(self, runner) -> None:
+        """mmengine's ``CheckpointHook.before_train`` without its
+        ``FileClient``: the output folder, the storage backend, and the
+        best/kept checkpoints of a resumed run."""
+        self.file_backend = get_file_backend(
+            self.out_dir or runner.work_dir, backend_args=self.backend_args)
+        self.out_dir = self._out_dir(runner)
+        runner.logger.info(f'Checkpoints will be saved to {self.out_dir}.')
+        hub = runner.message_hub
+        if self.save_best is not None:
+            if len(self.key_indicators) == 1:
+                self.best_ckpt_path = hub.get_info('best_ckpt')
+            else:
+                self.best_ckpt_path_dict = {
+                    key: hub.get_info(f'best_ckpt_{key}')
+                    for key in self.key_indicators}
+        if self.max_keep_ckpts > 0:
+            keep = list(hub.get_info('keep_ckpt_ids', []))
+            while len(keep) > self.max_keep_ckpts:
+                step = keep.pop(0)
+                if is_main_process():
+                    self._remove_checkpoint(osp.join(
+                        self.out_dir, self.filename_tmpl.format(step)))
+            self.keep_ckpt_ids = deque(keep, self.max_keep_ckpts)
+
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        if self.file_client_args is not None:  # asked for: mmengine's path
+            super().before_train(runner)
+        else:
+            self._prepare(runner)
         if is_main_process() and isinstance(self.file_backend, LocalBackend) \
                 and osp.isdir(self.out_dir):
             self._finish_interrupted_save(runner)
@@ -141,8 +184,10 @@ class AtomicCheckpointHook(CheckpointHook):
         ])
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
-        if not isinstance(self.file_backend, LocalBackend):
-            # remote storage has no rename; mmengine's own save
+        if not isinstance(self.file_backend, LocalBackend) or self.args or \
+                self.file_client_args is not None:
+            # remote storage has no rename, a FileClient or extra save
+            # arguments were asked for: mmengine's own save
             return super()._save_checkpoint_with_step(runner, step, meta)
         outdated = []
         if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
@@ -159,24 +204,20 @@ class AtomicCheckpointHook(CheckpointHook):
                                   self.filename_tmpl.format(step))
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
 
+        if not is_main_process():
+            return
         tmp = temporary_path(self.last_ckpt)
         try:
-            runner.save_checkpoint(
-                self.out_dir,
-                osp.basename(tmp),
-                self.file_client_args,
-                save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler,
-                meta=meta,
-                by_epoch=self.by_epoch,
-                backend_args=self.backend_args,
-                **self.args)
-            if not is_main_process():
-                return
+            checkpoint = checkpoint_of(
+                runner, meta, self.by_epoch, self.save_optimizer,
+                self.save_param_scheduler)
+            runner.call_hook('before_save_checkpoint', checkpoint=checkpoint)
+            with io.BytesIO() as f:
+                torch.save(checkpoint, f)
+                self.file_backend.put(f.getvalue(), tmp)
             commit(tmp, self.last_ckpt)
         except Exception as e:
-            if is_main_process():
-                remove_quietly(tmp)
+            remove_quietly(tmp)
             if is_no_space(e):
                 raise no_space_error(self.last_ckpt, e) from e
             raise
@@ -195,3 +236,44 @@ class AtomicCheckpointHook(CheckpointHook):
             shutil.rmtree(path)
         else:
             remove_quietly(path)
+
+
+def checkpoint_of(runner, meta: Optional[dict], by_epoch: bool,
+                  save_optimizer: bool = True,
+                  save_param_scheduler: bool = True) -> dict:
+    """The checkpoint ``Runner.save_checkpoint`` (mmengine 0.10) writes.
+
+    The same dict, built here because mmengine's writer always creates a
+    deprecated ``FileClient``; the hook writes it through its file backend.
+    """
+    meta = dict(meta or {})
+    # after_train_epoch runs before the runner counts the epoch
+    meta.setdefault('epoch', runner.epoch + 1 if by_epoch else runner.epoch)
+    meta.setdefault('iter', runner.iter if by_epoch else runner.iter + 1)
+    meta.update(
+        cfg=runner.cfg.pretty_text,
+        seed=runner.seed,
+        experiment_name=runner.experiment_name,
+        time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
+        mmengine_version=mmengine.__version__ + get_git_hash())
+    dataset = runner.train_dataloader.dataset
+    if hasattr(dataset, 'metainfo'):
+        meta.update(dataset_meta=dataset.metainfo)
+    model = runner.model.module if is_model_wrapper(runner.model) else \
+        runner.model
+    to_cpu = (lambda x: hasattr(x, 'cpu'), lambda x: x.cpu())
+    checkpoint = dict(
+        meta=meta,
+        state_dict=weights_to_cpu(model.state_dict()),
+        message_hub=apply_to(runner.message_hub.state_dict(), *to_cpu))
+    if save_optimizer:
+        checkpoint['optimizer'] = apply_to(runner.optim_wrapper.state_dict(),
+                                           *to_cpu)
+    schedulers = runner.param_schedulers
+    if save_param_scheduler and schedulers is not None:
+        checkpoint['param_schedulers'] = {
+            name: [s.state_dict() for s in group]
+            for name, group in schedulers.items()
+        } if isinstance(schedulers, dict) else [
+            s.state_dict() for s in schedulers]
+    return checkpoint

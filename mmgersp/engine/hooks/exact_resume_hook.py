@@ -45,10 +45,15 @@ class ExactResumeHook(Hook):
         self._pending_rng = checkpoint.get('rng_state')
 
     def before_train(self, runner) -> None:
-        if runner.iter == 0 or not isinstance(runner.train_loop,
-                                              EpochBasedTrainLoop):
-            return
         sampler = runner.train_dataloader.sampler
+        epoch_loop = isinstance(runner.train_loop, EpochBasedTrainLoop)
+        if epoch_loop and getattr(sampler, 'infinite', False):
+            raise ValueError(
+                'train_dataloader.sampler.infinite=True never ends an epoch '
+                'of the EpochBasedTrainLoop (train_cfg): set it to False, or '
+                'train with IterBasedTrainLoop')
+        if runner.iter == 0 or not epoch_loop:
+            return
         if not hasattr(sampler, 'skip_batches'):
             return
         done = runner.iter - runner.epoch * len(runner.train_dataloader)

@@ -2,8 +2,9 @@
 
 torchvision's ``RandomGrayscale(p)``, ``ColorJitter(b, c, s, h)`` and
 ``RandomHorizontalFlip(p)`` draw their parameters per image; here they are
-drawn per view in the data-loading worker (``draw_colour_params``, seeded by
-the sampler's (seed, epoch, position) like the crop) and applied to the whole
+drawn per view in the data-loading worker (``draw_colour_params`` of
+``mmgersp.datasets.transforms.colour``, seeded by the sampler's (seed,
+epoch, position) like the crop) and applied to the whole
 batch after the transfer (``apply_colour``), without host-device syncs: the
 per-image op order is known on the host, the other choices are
 ``torch.where``. kornia's ``ColorJiggle`` and
@@ -15,51 +16,15 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-# Columns of a parameter row (one per view).
-BRIGHTNESS, CONTRAST, SATURATION, HUE = 0, 1, 2, 3
-ORDER = slice(4, 8)  # op index at each of the 4 positions (torchvision fn_idx)
-GRAY, FLIP = 8, 9
-NUM_PARAMS = 10
+# The parameter draw and the layout of a row have one owner, the loader
+# side; draw_colour_params is re-exported for the callers of this module.
+from mmgersp.datasets.transforms.colour import (FLIP, GRAY, NUM_PARAMS,
+                                                ORDER, draw_colour_params)
+
+__all__ = ['apply_colour', 'stack_params', 'draw_colour_params']
+
 # ITU-R 601-2 luma, as torchvision's rgb_to_grayscale and PIL's convert('L').
 LUMA = (0.2989, 0.587, 0.114)
-
-
-def _factor_range(value: float, name: str) -> tuple:
-    if value < 0:
-        raise ValueError(f'colour augmentation: {name}={value} must be >= 0')
-    return max(1. - value, 0.), 1. + value
-
-
-def draw_colour_params(num_views: int,
-                       brightness: float = 0.4,
-                       contrast: float = 0.4,
-                       saturation: float = 0.4,
-                       hue: float = 0.4,
-                       grayscale_prob: float = 0.2,
-                       flip_prob: float = 0.5,
-                       rng=np.random) -> np.ndarray:
-    """Per-view parameters, distributed as torchvision draws them.
-
-    ``ColorJitter.get_params``: a uniformly random order of the four ops
-    (here the ranks of four uniforms), factors uniform in
-    ``[max(0, 1 - x), 1 + x]``, hue shift uniform in ``[-hue, hue]``;
-    grayscale and flip are Bernoulli draws. One vectorised draw of
-    ``rng.random_sample``; returns a ``(num_views, NUM_PARAMS)`` float32
-    array.
-    """
-    if not 0 <= hue <= 0.5:
-        raise ValueError(f'colour augmentation: hue={hue} must be in [0, 0.5]')
-    lo, hi = np.array([_factor_range(brightness, 'brightness'),
-                       _factor_range(contrast, 'contrast'),
-                       _factor_range(saturation, 'saturation'),
-                       (-hue, hue)]).T
-    u = rng.random_sample((num_views, NUM_PARAMS))
-    out = np.empty((num_views, NUM_PARAMS), np.float32)
-    out[:, :4] = lo + (hi - lo) * u[:, :4]
-    out[:, ORDER] = u[:, ORDER].argsort(axis=1)
-    out[:, GRAY] = u[:, GRAY] < grayscale_prob
-    out[:, FLIP] = u[:, FLIP] < flip_prob
-    return out
 
 
 def _col(p: torch.Tensor, i: int) -> torch.Tensor:

@@ -131,14 +131,27 @@ def test_png_that_could_be_reduced_is_noted_once(tmp_path, log):
     assert len(notes) == 1 and 'PNG' in notes[0] and '0.png' in notes[0]
 
 
-def test_12_bit_data_in_16_bit_tiff_is_scaled_not_truncated(tmp_path, log):
+# The writers of 16-bit grayscale TIFFs users meet (GDAL-like tifffile,
+# PIL, OpenCV): each file holds 12-bit data, 0..4095.
+TIFF_WRITERS = {
+    'cv2': lambda path, img: cv2.imwrite(path, img),
+    'pil': lambda path, img: Image.fromarray(img).save(path),
+    'tifffile': lambda path, img: __import__('tifffile').imwrite(
+        path, img, compression='zlib'),
+}
+
+
+@pytest.mark.parametrize('writer', sorted(TIFF_WRITERS))
+def test_12_bit_data_in_16_bit_tiff_is_scaled_not_truncated(tmp_path, log,
+                                                            writer):
     ramp = np.array([[0, 1000, 2048, 4095]], np.uint16).repeat(2, 0)
     path = str(tmp_path / 'dem.tif')
-    cv2.imwrite(path, ramp)
+    TIFF_WRITERS[writer](path, ramp)
     full = dict(scale=(2, 4), crop_ratio_range=(1., 1.),
                 aspect_ratio_range=(2., 2.))
     out = LoadImageRandomResizedCrop(**full)(dict(img_path=path))['img']
     expected = np.rint(ramp * (255 / 4095)).astype(np.uint8)
+    assert expected[0].tolist() == [0, 62, 128, 255]
     np.testing.assert_array_equal(out, np.repeat(expected[..., None], 3, 2))
     assert out.max() == 255  # cv2/PIL 8-bit loading gives 15 (4095 >> 8)
     notes = [m for m in log if 'dem.tif' in m]

@@ -24,7 +24,8 @@ import mmgersp.engine.hooks.checkpoint_hook as hook_module
 from mmgersp.utils.checkpoint import (CheckpointError, check_checkpoint,
                                       read_checkpoint)
 from tests.conftest import tiny_gersp_cfg
-from tests.test_engine.test_hooks.test_exact_resume import assert_same_tree
+from tests.test_engine.test_hooks.test_exact_resume import (assert_same_tree,
+                                                            use_file_lists)
 
 TOTAL = 16  # iterations of the killed run
 
@@ -33,17 +34,8 @@ def small_cfg(aid, cifar, tmp_path, work, iters, keep=1):
     """A GeRSP run of a ~2 MB checkpoint: ResNet-18 at 1/8 width, 32 px."""
     cfg = tiny_gersp_cfg(aid, cifar, str(work), max_iters=iters, n_rs=2,
                          n_nat=2)
-    rs_list, nat_list = tmp_path / 'rs.txt', tmp_path / 'nat.txt'
-    if not rs_list.exists():
-        rs_list.write_text('\n'.join(
-            f'{c}/{sorted(os.listdir(osp.join(aid, c)))[0]}'
-            for c in sorted(os.listdir(aid))[:6]))
-        classes = sorted(os.listdir(cifar))
-        nat_list.write_text('\n'.join(
-            f'{c}/{sorted(os.listdir(osp.join(cifar, c)))[0]} '
-            f'{classes.index(c)}' for c in classes[:6]))
-    rs_cfg, nat_cfg = cfg.train_dataloader.dataset.datasets
-    rs_cfg.ann_file, nat_cfg.ann_file = str(rs_list), str(nat_list)
+    use_file_lists(cfg, aid, cifar, tmp_path, rs_classes=6, nat_classes=6,
+                   per_class=1)
     cfg.model.backbone.update(base_channels=8, stem_channels=8)
     cfg.model.neck.update(in_channels=64, hid_channels=64)
     cfg.model.cls_head.in_channels = 64

@@ -32,18 +32,27 @@ class BatchRecorder(Hook):
             pixels=hashlib.sha256(pixels).hexdigest()))
 
 
-def make_cfg(aid, cifar, tmp_path, work, loop, workers):
-    cfg = tiny_gersp_cfg(aid, cifar, str(work), max_iters=TOTAL)
-    rs_list, nat_list = tmp_path / 'rs.txt', tmp_path / 'nat.txt'
+def use_file_lists(cfg, aid: str, cifar: str, folder, rs_classes: int,
+                   nat_classes: int, per_class: int) -> None:
+    """Train the streams of ``cfg`` on file lists written to ``folder``:
+    the first image of ``rs_classes`` AID classes, the first ``per_class``
+    images of ``nat_classes`` CIFAR-10 classes."""
+    rs_list, nat_list = folder / 'rs.txt', folder / 'nat.txt'
     rs_list.write_text('\n'.join(
         f'{c}/{sorted(os.listdir(osp.join(aid, c)))[0]}'
-        for c in sorted(os.listdir(aid))[:12]))
+        for c in sorted(os.listdir(aid))[:rs_classes]))
     classes = sorted(os.listdir(cifar))
     nat_list.write_text('\n'.join(
         f'{c}/{sorted(os.listdir(osp.join(cifar, c)))[i]} {classes.index(c)}'
-        for c in classes[:8] for i in range(2)))
+        for c in classes[:nat_classes] for i in range(per_class)))
     rs_cfg, nat_cfg = cfg.train_dataloader.dataset.datasets
     rs_cfg.ann_file, nat_cfg.ann_file = str(rs_list), str(nat_list)
+
+
+def make_cfg(aid, cifar, tmp_path, work, loop, workers):
+    cfg = tiny_gersp_cfg(aid, cifar, str(work), max_iters=TOTAL)
+    use_file_lists(cfg, aid, cifar, tmp_path, rs_classes=12, nat_classes=8,
+                   per_class=2)
     cfg.model.queue_len = 16
     cfg.train_dataloader.num_workers = workers
     cfg.train_dataloader.persistent_workers = workers > 0
@@ -51,6 +60,7 @@ def make_cfg(aid, cifar, tmp_path, work, loop, workers):
                                         max_keep_ckpts=-1)
     if loop == 'epoch':
         cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2)
+        cfg.train_dataloader.sampler.infinite = False  # epochs end
         cfg.log_processor.by_epoch = True
     cfg.param_scheduler = [dict(type='CosineAnnealingLR', eta_min=0.001,
                                 by_epoch=False, begin=0, end=TOTAL)]
@@ -82,6 +92,18 @@ def assert_same_tree(a, b, where=''):
         assert a == b, where
 
 
+def assert_resumed_like_straight(straight, resumed, straight_dir,
+                                 resumed_dir):
+    """Batches (samples and pixels) and checkpoints after the resume point
+    are those of the uninterrupted run."""
+    assert resumed == straight[SPLIT:]
+    for it in (2 * SPLIT, TOTAL):
+        a = read_checkpoint(str(straight_dir / f'iter_{it}.pth'))
+        b = read_checkpoint(str(resumed_dir / f'iter_{it}.pth'))
+        for key in ('state_dict', 'optimizer', 'param_schedulers'):
+            assert_same_tree(a[key], b[key], key)
+
+
 @pytest.mark.parametrize('loop,workers', [('epoch', 2), ('iter', 0)])
 def test_resume_continues_exactly(aid_root, cifar_train_root, tmp_path, loop,
                                   workers):
@@ -95,15 +117,23 @@ def test_resume_continues_exactly(aid_root, cifar_train_root, tmp_path, loop,
         resume_from=str(straight_dir / f'iter_{SPLIT}.pth'))
     # every batch after the resume point -- the sample indices and the
     # augmented pixels -- is the one the uninterrupted run trained on
-    assert resumed == straight[SPLIT:]
+    assert_resumed_like_straight(straight, resumed, straight_dir, resumed_dir)
     for it in (2 * SPLIT, TOTAL):
         a = read_checkpoint(str(straight_dir / f'iter_{it}.pth'))
         b = read_checkpoint(str(resumed_dir / f'iter_{it}.pth'))
-        for key in ('state_dict', 'optimizer', 'param_schedulers'):
-            assert_same_tree(a[key], b[key], key)
         assert a['meta']['iter'] == b['meta']['iter'] == it
         assert a['message_hub']['log_scalars']['train/lr'].current() == \
             b['message_hub']['log_scalars']['train/lr'].current()
         for name in ('queue', 'queue_ptr', 'teacher.backbone.conv1.weight',
                      'backbone.conv1.weight'):
             assert name in a['state_dict']
+
+
+def test_an_infinite_sampler_in_an_epoch_loop_is_an_error(
+        aid_root, cifar_train_root, tmp_path):
+    cfg = tiny_gersp_cfg(aid_root, cifar_train_root, str(tmp_path))
+    assert cfg.train_dataloader.sampler.infinite  # the demo config's
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
+    with pytest.raises(ValueError, match=r'sampler\.infinite=True never ends'
+                       ' an epoch of the EpochBasedTrainLoop'):
+        Runner.from_cfg(cfg).train()

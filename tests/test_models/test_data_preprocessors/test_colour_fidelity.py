@@ -23,8 +23,9 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from scipy import stats
 
-from mmgersp.models.data_preprocessors.batch_augment import (
-    BRIGHTNESS, CONTRAST, FLIP, GRAY, HUE, ORDER, SATURATION, apply_colour)
+from mmgersp.datasets.transforms.colour import (BRIGHTNESS, CONTRAST, FLIP,
+                                                GRAY, HUE, ORDER, SATURATION)
+from mmgersp.models.data_preprocessors.batch_augment import apply_colour
 from tests.conftest import REPO
 
 N = 1200

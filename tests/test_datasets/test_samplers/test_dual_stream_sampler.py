@@ -99,6 +99,25 @@ def test_exact_continuation_after_resume():
     assert batches(resumed) == batches(straight)
 
 
+def test_infinite_mode_runs_on_through_the_epochs_of_the_finite_one():
+    finite, infinite = make(), make(infinite=True)
+    per_epoch = len(finite)  # 22 batches x 10
+    assert len(infinite) == per_epoch == 220  # one epoch, for mmengine
+    expected = []
+    for epoch in range(3):  # what IterBasedTrainLoop's restarts would see
+        finite.set_epoch(epoch)
+        expected += list(finite)
+    keys = list(itertools.islice(iter(infinite), 3 * per_epoch))
+    assert keys == expected
+    assert keys[per_epoch] == (expected[per_epoch][0], (7, 1, 0))
+    # a resumed epoch continues there, then the next epochs follow whole
+    infinite.set_epoch(2)
+    infinite.skip_batches = 5
+    finite.set_epoch(3)
+    keys = list(itertools.islice(iter(infinite), 17 * 10 + per_epoch))
+    assert keys == expected[2 * per_epoch + 50:] + list(finite)
+
+
 def test_rejects_bad_arguments():
     with pytest.raises(TypeError, match='DualStreamDataset'):
         DualStreamSampler(index_dataset(10), n_rs=2, n_nat=2)
