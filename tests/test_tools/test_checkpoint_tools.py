@@ -9,8 +9,7 @@ import pytest
 import torch
 from mmpretrain.models import ResNet
 
-from tests.conftest import DEMO_CONFIG, REPO
-from tests.test_benchmarks.helpers import load_tool
+from tests.conftest import DEMO_CONFIG, REPO, load_tool
 
 
 def sha(path) -> str:

@@ -1,7 +1,7 @@
 """publish_model.py on a real GeRSP training checkpoint; the model index."""
 import glob
 import hashlib
-import importlib.util
+import json
 import os.path as osp
 import re
 import subprocess
@@ -12,7 +12,7 @@ import torch
 from mmgersp.evaluation import load_backbone, normalization_from_meta
 from mmgersp.apis.export import extract_backbone
 from mmgersp.utils import load_checkpoint_safely
-from tests.conftest import DEMO_CONFIG, REPO
+from tests.conftest import DEMO_CONFIG, REPO, load_tool
 
 TOOL = 'tools/model_converters/publish_model.py'
 
@@ -34,8 +34,14 @@ def test_publish_names_hashes_and_records_meta(gersp_r50_backbone, tmp_path):
     m = re.fullmatch(r'gersp_r50_tiny_20240115-([0-9a-f]{8})\.pth', name)
     assert m, name
     digest = hashlib.sha256(open(path, 'rb').read()).hexdigest()
-    assert digest.startswith(m.group(1)) and f'sha256 {digest}' in printed
-    assert glob.glob(str(tmp_path / '*')) == [path]  # no temporary left
+    assert digest.startswith(m.group(1))
+    assert f'mmpretrain   sha256 {digest}' in printed
+    stem = path[:-len('.pth')]
+    # the file, its sidecar and model card; no temporary left
+    assert sorted(glob.glob(str(tmp_path / '*'))) == [
+        stem + '.json', stem + '.md', path]
+    side = json.load(open(stem + '.json'))
+    assert side['sha256'] == digest and side['format'] == 'mmpretrain'
 
     published = torch.load(path, weights_only=True)
     state, meta = published['state_dict'], published['meta']
@@ -48,8 +54,13 @@ def test_publish_names_hashes_and_records_meta(gersp_r50_backbone, tmp_path):
         mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
         channel_order='RGB', to_rgb=True, value_range='0-255')
     assert meta['input_size'] == 32
-    assert meta['backbone']['type'] == 'ResNet'
-    assert meta['backbone']['depth'] == 50
+    assert meta['backbone_cfg']['type'] == 'ResNet'
+    assert meta['backbone_cfg']['depth'] == 50
+    assert meta['bands'] == ['R', 'G', 'B'] and meta['method'] == 'GeRSP'
+    assert meta['normalization_0_1'] == dict(mean=[0.485, 0.456, 0.406],
+                                             std=[0.229, 0.224, 0.225])
+    assert {k: side[k] for k in ('backbone_cfg', 'training', 'source')} == \
+        {k: meta[k] for k in ('backbone_cfg', 'training', 'source')}
     training = meta['training']
     assert training['loop'] == 'IterBasedTrainLoop'
     assert training['max_iters'] == training['iter'] == 2
@@ -78,10 +89,7 @@ def test_publish_with_explicit_config(gersp_r50_backbone, tmp_path):
                    'model = dict(data_preprocessor=dict(to_rgb=False, '
                    'mean=[1., 2., 3.], std=[4., 5., 6.]))\n')
     # in-process this time (saves a Python start-up)
-    spec = importlib.util.spec_from_file_location(
-        'publish_model', osp.join(REPO, TOOL))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('model_converters/publish_model.py')
     path = tool.main([ckpt, str(tmp_path / 'out'), '--config', str(cfg),
                       '--input-size', '224'])
     assert re.fullmatch(r'bgr_cfg_\d{8}-[0-9a-f]{8}\.pth', osp.basename(path))

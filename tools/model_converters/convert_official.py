@@ -104,8 +104,8 @@ def convert(src: str, dst: str, prefix: Optional[str] = None,
     ``force``) an existing file.
     """
     from mmgersp.apis.export import write_backbone
-    from mmgersp.utils.checkpoint import (check_output_path, read_checkpoint,
-                                          state_dict_of)
+    from mmgersp.utils.checkpoint import read_checkpoint, state_dict_of
+    from mmgersp.utils.cli import check_output_path
     check_output_path(dst, src, force)
     used, backbone = select_backbone(state_dict_of(read_checkpoint(src)),
                                      prefix)
@@ -131,7 +131,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--force', action='store_true',
                         help='replace DST if it exists (never SRC itself)')
     args = parser.parse_args(argv)
-    from mmgersp.utils.checkpoint import exit_on_error
+    from mmgersp.utils.cli import exit_on_error
     used = exit_on_error(convert)(args.src, args.dst, args.prefix, args.force)
     print(f'converted the ResNet-50 under {used!r} of {args.src} to')
     print(osp.abspath(args.dst))

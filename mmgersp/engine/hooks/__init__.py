@@ -6,7 +6,8 @@ from .non_finite_loss_hook import NonFiniteLossHook
 
 # FeatureEvalHook (mmgersp.engine.hooks.feature_eval_hook) is not imported
 # here: it loads the evaluation library; configs that use it list the module
-# in custom_imports.
+# in custom_imports. Nor is BackboneInitHook (backbone_init_hook): only runs
+# started from other weights need it; `tools/train.py --init-from` imports it.
 
 __all__ = [
     'AtomicCheckpointHook', 'GeRSPEMAHook', 'ExactResumeHook',
