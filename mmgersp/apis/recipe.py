@@ -124,8 +124,15 @@ ARCHS = {
     'resnet18': dict(type='ResNet', depth=18, out_indices=(3, )),
     'resnet34': dict(type='ResNet', depth=34, out_indices=(3, )),
     'resnet50': dict(type='ResNet', depth=50, out_indices=(3, )),
-    'swin-tiny': dict(type='SwinTransformer', arch='tiny', out_indices=(3, )),
-    'convnext-tiny': dict(type='ConvNeXt', arch='tiny'),
+    # as in configs/gersp/gersp_{swin,convnext}-tiny_*.py (all four stage
+    # norms, so exports load 100% downstream; no stochastic depth); Swin pads
+    # maps smaller than its 7 px window, so crops below 224 px work too
+    'swin-tiny': dict(type='SwinTransformer', arch='tiny',
+                      out_indices=(0, 1, 2, 3), drop_path_rate=0.0,
+                      pad_small_map=True),
+    'convnext-tiny': dict(type='ConvNeXt', arch='tiny',
+                          out_indices=(0, 1, 2, 3),
+                          gap_before_final_norm=True, drop_path_rate=0.0),
 }
 
 

@@ -78,8 +78,7 @@ def test_set_backbone_keeps_the_recipe_settings():
     assert model.backbone.depth == 50 and model.backbone.in_channels == 13
     assert model.backbone.norm_cfg == dict(type='GN', num_groups=8)
     set_backbone(model, 'convnext-tiny')  # another type: bands only
-    assert model.backbone == dict(type='ConvNeXt', arch='tiny',
-                                  in_channels=13)
+    assert model.backbone == dict(ARCHS['convnext-tiny'], in_channels=13)
 
 
 def test_fit_heads_of_a_classifier():
