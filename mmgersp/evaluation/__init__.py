@@ -5,7 +5,8 @@ from mmgersp.datasets.class_folders import (deterministic_split,
                                             scan_class_folders, write_ann_file,
                                             write_split)
 from .backbone import (RANDOM, backbone_state_dict, checkpoint_label,
-                       classifier_head, infer_resnet_cfg, load_backbone,
+                       classifier_head, describe_backbone, infer_resnet_cfg,
+                       last_feature_map, load_backbone, meta_backbone_cfg,
                        normalization_from_meta, pooled_features)
 from .cam import grad_cam
 from .data import IMAGENET_MEAN, IMAGENET_STD, ImageListDataset, load_image
@@ -16,7 +17,8 @@ from .tsne import tsne
 
 __all__ = [
     'RANDOM', 'backbone_state_dict', 'checkpoint_label', 'classifier_head',
-    'infer_resnet_cfg', 'load_backbone', 'normalization_from_meta',
+    'describe_backbone', 'infer_resnet_cfg', 'last_feature_map',
+    'load_backbone', 'meta_backbone_cfg', 'normalization_from_meta',
     'pooled_features', 'grad_cam', 'IMAGENET_MEAN', 'IMAGENET_STD',
     'ImageListDataset', 'deterministic_split', 'load_image',
     'scan_class_folders', 'write_ann_file', 'write_split', 'FeatureEvalData',

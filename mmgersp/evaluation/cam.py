@@ -1,13 +1,19 @@
 """Grad-CAM (Selvaraju et al., 2017) of a backbone + classifier head.
 
 The head sees the globally pooled last feature map, as in GeRSP's scene
-classifiers, so the map explains exactly the logit the classifier outputs.
+classifiers (pooled by the one definition the features and the probe use),
+so the map explains exactly the logit the classifier outputs. It needs a
+backbone whose last output is a map: one that pools itself (ConvNeXt's
+default) is refused by :func:`~mmgersp.evaluation.backbone.last_feature_map`
+with the setting to change.
 """
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from mmgersp.models.utils import pool_last_output
 
 from .backbone import last_feature_map
 
@@ -20,7 +26,8 @@ def grad_cam(backbone: nn.Module,
     """Class activation maps at input resolution, each scaled to [0, 1].
 
     Args:
-        backbone: Returns the last feature map (``N, C, h, w``) last.
+        backbone: Returns the last feature map (``N, C, h, w``) last
+            (a pooled-vector backbone raises a ValueError).
         head: Maps pooled features (``N, C``) to logits.
         images: Normalised batch (``N, 3, H, W``).
         targets: Class explained per image; None explains the prediction.
@@ -37,7 +44,7 @@ def grad_cam(backbone: nn.Module,
             fmap = last_feature_map(backbone, images)
         with torch.enable_grad():
             fmap.requires_grad_(True)
-            logits = head(fmap.mean(dim=(2, 3)))
+            logits = head(pool_last_output(fmap))
             if targets is None:
                 targets = logits.argmax(1)
             chosen = logits.gather(1, targets.view(-1, 1)).sum()

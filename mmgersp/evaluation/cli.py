@@ -29,8 +29,19 @@ def checkpoints_parser(description: str, per: str,
                         type=int,
                         default=50,
                         help="ResNet depth for 'random'")
+    add_arch_argument(parser)
     parser.add_argument('--device', default='cpu')
     return parser
+
+
+def add_arch_argument(parser: argparse.ArgumentParser) -> None:
+    """``--arch``: the backbone of ``random`` when it is not a ResNet (a
+    checkpoint's architecture always comes from the file)."""
+    from mmgersp.apis.recipe import ARCHS
+    parser.add_argument('--arch',
+                        choices=sorted(ARCHS),
+                        help="backbone for 'random' instead of the ResNet "
+                        'of --depth')
 
 
 def parse_checkpoint_args(parser: argparse.ArgumentParser,
@@ -52,7 +63,8 @@ def load_checkpoints(
     register_all_modules(init_default_scope=True)
     titles = args.labels or [checkpoint_label(c) for c in args.checkpoints]
     for ckpt, title in zip(args.checkpoints, titles):
-        backbone, info = load_backbone(ckpt, depth=args.depth, seed=args.seed)
+        backbone, info = load_backbone(ckpt, depth=args.depth, seed=args.seed,
+                                       arch=args.arch)
         backbone.to(torch.device(args.device))
         data = FeatureEvalData(args.data, args.img_size, train_ratio,
                                args.seed, args.max_per_class,

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torchvision
 
-from tests.test_benchmarks.helpers import load_tool
+from tests.conftest import load_tool
 
 
 @pytest.fixture(scope='module')

@@ -11,8 +11,7 @@ import os.path as osp
 import pytest
 import torch
 
-from tests.conftest import REPO
-from tests.test_benchmarks.helpers import load_tool
+from tests.conftest import REPO, load_tool
 
 GERSP_DIR = osp.join(REPO, 'configs', 'gersp')
 PAPER = 'gersp_resnet50_8xb32-coslr-100e_millionaid-in1k.py'
@@ -116,9 +115,10 @@ def test_baselines_share_the_gersp_recipe(name):
 
 def shrunk_args(aid: str, cifar: str, **kw) -> argparse.Namespace:
     """The comparison tool's recipe fields, tiny."""
-    args = dict(depth=18, img_size=32, n_rs=4, n_nat=4, queue_len=64,
-                temperature=None, momentum=0.99, lr=0.03, iters=2, workers=0,
-                rs_root=aid, natural_root=cifar, cfg_options=None)
+    args = dict(arch='resnet18', depth=18, img_size=32, n_rs=4, n_nat=4,
+                queue_len=64, temperature=None, momentum=0.99, lr=0.03,
+                iters=2, workers=0, rs_root=aid, natural_root=cifar,
+                cfg_options=None)
     args.update(kw)
     return argparse.Namespace(**args)
 
@@ -159,3 +159,77 @@ def test_trains_two_iterations_and_exports(name, aid_root, cifar_train_root,
     assert info['cfg']['depth'] == 18
     for key, value in backbone.state_dict().items():
         assert torch.equal(value, after[key]), key
+
+
+# Swin-T / ConvNeXt-T recipes: (backbone type, gradient clipping)
+MODERN = {
+    'gersp_swin-tiny_8xb32-coslr-100e_millionaid-in1k.py':
+    ('SwinTransformer', dict(max_norm=5.0)),
+    'gersp_convnext-tiny_8xb32-coslr-100e_millionaid-in1k.py':
+    ('ConvNeXt', None),
+}
+
+
+@pytest.mark.parametrize('name', sorted(MODERN))
+def test_modern_backbone_recipes_keep_the_gersp_recipe(name):
+    """Only the backbone, its optimiser and schedule differ from the
+    official ResNet-50 run (two real iterations and the export:
+    tests/test_benchmarks, whose downstream configs load the export)."""
+    paper, cfg = load(PAPER), load(name)
+    kind, clip = MODERN[name]
+    for key in ('train_dataloader', 'custom_hooks', 'default_hooks',
+                'train_cfg', 'randomness', 'env_cfg', 'auto_scale_lr',
+                'default_scope', 'custom_imports'):
+        assert plain(cfg[key]) == plain(paper[key]), key
+    model, paper_model = plain(cfg.model), plain(paper.model)
+    for key in set(model) | set(paper_model):
+        if key not in ('backbone', 'neck', 'cls_head'):
+            assert model.get(key) == paper_model.get(key), key
+    for head, widths in (('neck', ('in_channels', 'hid_channels')),
+                         ('cls_head', ('in_channels', ))):
+        assert {k: v for k, v in model[head].items() if k not in widths} \
+            == {k: v for k, v in paper_model[head].items()
+                if k not in widths}
+        assert all(model[head][w] == 'auto' for w in widths)
+    bb = cfg.model.backbone
+    assert (bb.type, bb.arch, bb.drop_path_rate) == (kind, 'tiny', 0.0)
+    # every stage norm, for the downstream detectors and segmentors
+    assert tuple(bb.out_indices) == (0, 1, 2, 3)
+    assert cfg.find_unused_parameters is True
+    optim = cfg.optim_wrapper
+    # mmpretrain's AdamW at 5e-4 per 512 images; 512 here
+    assert optim.optimizer == dict(type='AdamW', lr=5e-4, weight_decay=0.05,
+                                   eps=1e-8, betas=(0.9, 0.999))
+    assert cfg.auto_scale_lr.base_batch_size == 512 == 8 * (
+        paper.n_rs + paper.n_nat)
+    assert plain(optim.get('clip_grad')) == clip
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end) == ('LinearLR',
+                                                              1e-3, 7)
+    assert (cosine.type, cosine.begin, cosine.end, cosine.eta_min) == (
+        'CosineAnnealingLR', 7, 100, 1e-5)
+
+
+@pytest.mark.parametrize('name', sorted(MODERN))
+def test_modern_backbone_weight_decay_exclusions(name):
+    """The optimiser as built for the model: decay 0.05 on conv and linear
+    weights only; none on norms, biases, layer scales and Swin's relative
+    position bias tables (mmpretrain's exclusions)."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+    cfg = load(name)
+    cfg.model.queue_len = 64
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+        optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {id(p): g['weight_decay'] for g in optim.param_groups
+             for p in g['params']}
+    n_decayed = 0
+    for pname, param in model.backbone.named_parameters():
+        exempt = param.dim() == 1 or 'relative_position_bias_table' in pname
+        assert decay[id(param)] == (0.0 if exempt else 0.05), pname
+        n_decayed += not exempt
+    assert n_decayed > 0
+    assert decay[id(model.cls_head.fc.bias)] == 0.0
+    assert decay[id(model.neck.mlp[0].weight)] == 0.05

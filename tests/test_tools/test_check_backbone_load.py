@@ -8,30 +8,63 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import REPO
-from tests.test_benchmarks.helpers import load_tool
+from tests.conftest import REPO, load_tool
 
 TOOL = 'analysis_tools/check_backbone_load.py'
 CONFIGS = sorted(
     osp.relpath(p, REPO)
     for p in glob.glob(osp.join(REPO, 'configs', 'benchmarks', '*', '*.py')))
 N_TENSORS = 318  # ResNet-50 state_dict: weights, biases, BN buffers
+# configs/gersp recipe of the non-ResNet backbones, by benchmark config name
+RECIPES = {
+    '_gersp-swin-t_': 'gersp_swin-tiny_8xb32-coslr-100e_millionaid-in1k.py',
+    '_gersp-convnext-t_':
+    'gersp_convnext-tiny_8xb32-coslr-100e_millionaid-in1k.py',
+}
 
 
 def test_there_are_configs_to_check():
     libs = {c.split('/')[2] for c in CONFIGS}
     assert libs == {'mmpretrain', 'mmdet', 'mmrotate', 'mmseg'}
-    assert len(CONFIGS) >= 14
+    assert len(CONFIGS) >= 24
+    for tag in RECIPES:  # one config per task family and backbone
+        assert len([c for c in CONFIGS if tag in c]) == 5, tag
+
+
+@pytest.fixture(scope='module')
+def recipe_exports(tmp_path_factory) -> dict:
+    """``tag -> file``: the backbone of each pre-training recipe, as built
+    for pre-training (untrained), written in the exported format with its
+    config in ``meta`` (the trained exports: tests/test_benchmarks)."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    from mmgersp.apis.export import write_backbone
+    out = {}
+    for tag, recipe in RECIPES.items():
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'gersp', recipe))
+        # the recipe's scope, whichever runner ran last in this process
+        with DefaultScope.overwrite_default_scope(cfg.default_scope):
+            backbone = MODELS.build(cfg.model.backbone)
+        out[tag] = write_backbone(
+            {f'backbone.{k}': v for k, v in backbone.state_dict().items()},
+            dict(backbone_cfg=cfg.model.backbone.to_dict()),
+            str(tmp_path_factory.mktemp('recipes') / f'{tag[1:-1]}.pth'))
+    return out
 
 
 @pytest.mark.parametrize('config', CONFIGS)
-def test_every_config_loads_every_backbone_tensor(config, gersp_r50_backbone,
-                                                  capsys):
-    code = load_tool(TOOL).main(
-        [osp.join(REPO, config), '--checkpoint', gersp_r50_backbone])
+def test_every_config_loads_every_backbone_tensor(config, request, capsys):
+    tag = next((t for t in RECIPES if t in config), None)
+    ckpt = request.getfixturevalue('recipe_exports')[tag] if tag else \
+        request.getfixturevalue('gersp_r50_backbone')
+    n_tensors = len(torch.load(ckpt, weights_only=True)['state_dict'])
+    assert tag or n_tensors == N_TENSORS
+    code = load_tool(TOOL).main([osp.join(REPO, config), '--checkpoint', ckpt])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert f'loaded:           {N_TENSORS} / {N_TENSORS}' in out
+    assert f'loaded:           {n_tensors} / {n_tensors}' in out
     for kind in ('missing:          0', 'unexpected:       0',
                  'shape mismatches: 0', 'not applied:      0'):
         assert kind in out, out

@@ -3,11 +3,14 @@
     python tools/analysis_tools/check_backbone_load.py CONFIG \\
         [--checkpoint CKPT] [--cfg-options key=value ...]
 
-Runs ``init_weights()`` with the config's backbone ``init_cfg`` (or with
-``CKPT`` in its place) and prints, key by key, which backbone tensors were
-loaded, missing, unexpected or of another shape. Exits 1 when any backbone
-tensor did not come from the checkpoint, so it can guard a launch script:
-mmengine itself only logs a warning and trains from random weights.
+Builds the config's model whatever its backbone (ResNet, Swin, ConvNeXt:
+any registered type, ``mmpretrain.*`` ones through the config's
+``custom_imports``), runs ``init_weights()`` with the config's backbone
+``init_cfg`` (or with ``CKPT`` in its place) and prints, key by key, which
+backbone tensors were loaded, missing, unexpected or of another shape.
+Exits 1 when any backbone tensor did not come from the checkpoint, so it can
+guard a launch script: mmengine itself only logs a warning and trains from
+random weights.
 """
 import argparse
 import os.path as osp
@@ -39,7 +42,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    import mmgersp  # noqa: F401  (allow-lists mmengine checkpoint types)
+    # registers mmgersp's modules (e.g. the DIOR dataset) in the OpenMMLab
+    # registries, as tools/train.py does; it changes nothing else
+    import mmgersp  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmgersp.apis.export import (backbone_load_report, key_prefixes,
                                            load_prefixed_state)

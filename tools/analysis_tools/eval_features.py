@@ -4,9 +4,11 @@
         [--img-size 224] [--train-ratio 0.5] [--seed 0] [--max-per-class N]
         [--k 20] [--temperature 0.07] [--out results.json] [--dump-split DIR]
 
-CKPT is an exported GeRSP backbone, a GeRSP training checkpoint (student),
-an mmpretrain classifier, a torchvision ResNet state dict, or ``random``
-(``--depth`` picks the ResNet). DIR is a class-folder tree
+CKPT is an exported GeRSP backbone (any mmpretrain backbone: ResNet, Swin,
+ConvNeXt; built from the ``meta['backbone_cfg']`` the export records), a
+GeRSP training checkpoint (student), an mmpretrain classifier, a torchvision
+ResNet state dict, or ``random`` (``--depth`` picks the ResNet, ``--arch``
+another backbone). DIR is a class-folder tree
 (``DIR/<class>/<image>``), split per class by a hash of each path, so the
 split is the same on every machine (``--dump-split`` writes it as
 mmpretrain annotation files, byte for byte what
@@ -22,12 +24,14 @@ import sys
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from mmgersp.evaluation.cli import add_arch_argument
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('checkpoint', help="checkpoint file, or 'random'")
     parser.add_argument('--data', required=True,
                         help='class-folder tree <DIR>/<class>/<image>')
     parser.add_argument('--depth', type=int, default=50,
                         help="ResNet depth for 'random' (default 50)")
+    add_arch_argument(parser)
     parser.add_argument('--img-size', type=int, default=224)
     parser.add_argument('--train-ratio', type=float, default=0.5,
                         help='share of each class used as kNN memory / probe '
@@ -57,13 +61,13 @@ def main(argv=None) -> dict:
     from mmpretrain.utils import register_all_modules
 
     import mmgersp  # noqa: F401
-    from mmgersp.evaluation import (FeatureEvalData, evaluate_backbone,
-                                    load_backbone, normalization_from_meta,
-                                    write_split)
+    from mmgersp.evaluation import (FeatureEvalData, describe_backbone,
+                                    evaluate_backbone, load_backbone,
+                                    normalization_from_meta, write_split)
     register_all_modules(init_default_scope=True)
 
     backbone, info = load_backbone(args.checkpoint, depth=args.depth,
-                                   seed=args.seed)
+                                   seed=args.seed, arch=args.arch)
     if info['cfg'].get('in_channels', 3) != 3:
         sys.exit(f'{args.checkpoint} expects {info["cfg"]["in_channels"]} '
                  'input bands; this tool reads RGB images')
@@ -72,8 +76,7 @@ def main(argv=None) -> dict:
     norm = normalization_from_meta(info['meta'])
     data = FeatureEvalData(args.data, args.img_size, args.train_ratio,
                            args.seed, args.max_per_class, **norm)
-    print(f'backbone: {info["source"]} -> {info["cfg"]["type"]}-'
-          f'{info["cfg"].get("depth", "")}'
+    print(f'backbone: {info["source"]} -> {describe_backbone(info["cfg"])}'
           + (f' (ignored {len(info["unexpected_keys"])} non-backbone '
              'tensors)' if info['unexpected_keys'] else ''))
     print(f'data: {args.data}: {data.num_classes} classes, '

@@ -89,8 +89,11 @@ def main(argv=None) -> str:
         images = data.images(shown)
         batch = torch.stack([images[i][0] for i in range(len(images))])
         truth = torch.tensor([label for _, label in shown])
-        out = grad_cam(backbone, head, batch.to(device),
-                       truth.to(device) if args.target == 'gt' else None)
+        try:
+            out = grad_cam(backbone, head, batch.to(device),
+                           truth.to(device) if args.target == 'gt' else None)
+        except ValueError as err:  # a backbone without a map (it pools)
+            raise SystemExit(f'{ckpt}: {err}') from None
         probs = out['logits'].softmax(1).cpu()
         columns.append(dict(title=f'{title}\n({how})', cam=out['cam'].cpu(),
                             peak=out['peak'].cpu(),

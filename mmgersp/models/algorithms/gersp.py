@@ -13,6 +13,13 @@ builds it, copies the student into it (:meth:`GeRSP.init_teacher`) and moves it
 by EMA (:meth:`GeRSP.momentum_update`); :class:`mmgersp.engine.GeRSPEMAHook`
 only decides *when* and with which momentum. The batch layout is checked once,
 before step 1, by :meth:`GeRSP.check_batch_layout`.
+
+Any mmpretrain backbone whose last output is a feature map ``(N, C, H, W)``
+(ResNet, Swin, ConvNeXt with ``gap_before_final_norm=False``) or a pooled
+vector ``(N, C)`` (ConvNeXt's default) works: both the student and the
+teacher pool with :func:`mmgersp.models.utils.pool_last_output`, and the
+projector and classifier widths left as ``None``/``'auto'`` in a config are
+the backbone's, measured once when the model is built.
 """
 import copy
 from typing import Dict, List, Optional, Tuple, Union
@@ -25,9 +32,24 @@ from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from ..utils import (backbone_width, batch_shuffle_ddp, batch_unshuffle_ddp,
+                     pool_last_output)
 
 TEACHER_PROJECTOR_MODES = ('ema', 'frozen')
+# A head width written as one of these in a config is the backbone's.
+AUTO_WIDTH = (None, 'auto')
+
+
+def _fill_width(cfg: Optional[dict], keys: Tuple[str, ...],
+                width: int) -> Optional[dict]:
+    """A copy of a head config with its ``None``/``'auto'`` widths set."""
+    if not isinstance(cfg, dict):
+        return cfg
+    cfg = copy.copy(cfg)
+    for key in keys:
+        if key in cfg and cfg[key] in AUTO_WIDTH:
+            cfg[key] = width
+    return cfg
 
 
 @MODELS.register_module()
@@ -42,16 +64,21 @@ class GeRSP(BaseSelfSupervisor):
 
     Args:
         backbone (dict): Student backbone, e.g. mmpretrain ``ResNet`` with
-            ``out_indices=(3, )``. It is what ``tools/model_converters/
-            export_backbone.py`` exports (``backbone.*`` keys).
+            ``out_indices=(3, )``, ``SwinTransformer`` or ``ConvNeXt``: its
+            last output must be a map or a pooled vector (checked here, by
+            a forward pass of a zero image). It is what
+            ``tools/model_converters/export_backbone.py`` exports
+            (``backbone.*`` keys).
         neck (dict): Projector applied to pooled RS features, e.g.
             ``MoCoV2Neck(2048, 2048, 128, with_avg_pool=False)`` -- the
-            official MLP without BN.
+            official MLP without BN. ``in_channels``/``hid_channels`` given
+            as ``None`` or ``'auto'`` become the backbone's width.
         head (dict): ``ContrastiveHead``: its ``temperature`` and
             ``loss_module`` make the InfoNCE.
         cls_head (dict): Classifier on pooled natural-image features, e.g.
             ``LinearClsHead(num_classes=1000, in_channels=2048)``; its ``fc``
-            and ``loss_module`` make the cross-entropy.
+            and ``loss_module`` make the cross-entropy. ``in_channels=None``
+            or ``'auto'``: the backbone's width.
         queue_len (int): Number of RS keys kept as negatives. Must be a
             multiple of the global RS batch (``check_batch_layout``, before
             the first step). Defaults to 65536.
@@ -91,14 +118,21 @@ class GeRSP(BaseSelfSupervisor):
         data_preprocessor = data_preprocessor or {}
         if isinstance(data_preprocessor, dict):
             data_preprocessor.setdefault('type', 'DualStreamDataPreprocessor')
+            data_preprocessor = MODELS.build(data_preprocessor)
+        # Built in BaseSelfSupervisor's order (preprocessor, backbone, neck,
+        # head; then the classifier), so a seeded build draws the same
+        # initial weights as before the widths were measured.
+        backbone, width = self._build_backbone(backbone)
         super().__init__(
             backbone=backbone,
-            neck=neck,
+            neck=_fill_width(neck, ('in_channels', 'hid_channels'), width),
             head=head,
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.cls_head = MODELS.build(cls_head)
+        self.cls_head = MODELS.build(_fill_width(cls_head, ('in_channels', ),
+                                                 width))
+        self.feat_width = width
         self.alpha = alpha
         self.joint_forward = joint_forward
         self.teacher_projector = teacher_projector
@@ -118,6 +152,21 @@ class GeRSP(BaseSelfSupervisor):
         self.register_buffer(
             'queue', F.normalize(torch.randn(queue_len, feat_dim), dim=1))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+
+    @staticmethod
+    def _build_backbone(
+            backbone: Union[dict, nn.Module]) -> Tuple[nn.Module, int]:
+        """The student backbone and its pooled width, measured by a forward
+        pass of a zero image: an output that cannot be pooled is refused
+        here, at build time, not at step 1 (the error names the setting)."""
+        if not isinstance(backbone, nn.Module):
+            backbone = MODELS.build(backbone)
+        try:
+            width = backbone_width(backbone)
+        except ValueError as err:
+            raise ValueError(
+                f'model.backbone ({type(backbone).__name__}): {err}') from None
+        return backbone, width
 
     # ------------------------------------------------------------------
     # the teacher, and the batch layout it depends on
@@ -181,8 +230,9 @@ class GeRSP(BaseSelfSupervisor):
     # ------------------------------------------------------------------
     @staticmethod
     def _pool(feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Global average pooling of the last backbone stage -> (N, C)."""
-        return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
+        """(N, C) from the last backbone output: a map is average-pooled,
+        a vector (ConvNeXt's default) is used as it is."""
+        return pool_last_output(feats)
 
     def _student_features(
             self, rs_query: torch.Tensor,

@@ -5,14 +5,19 @@ the last stage" and "how wide is it" for any mmpretrain backbone, not just a
 ResNet: a feature map ``(N, C, H, W)`` (ResNet, Swin with
 ``out_indices=(3,)``, ConvNeXt with ``gap_before_final_norm=False``) is
 global-average pooled; a vector ``(N, C)`` (ConvNeXt's default) is used as it
-is. This module is the one definition of both.
+is. This module is the one definition of both (and of "the last output").
 """
 import copy
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def last_output(outputs: Union[torch.Tensor, Sequence[torch.Tensor]]):
+    """A backbone's last output: the last of a tuple, else the output."""
+    return outputs[-1] if isinstance(outputs, (tuple, list)) else outputs
 
 
 def pool_last_output(outputs: Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -24,7 +29,7 @@ def pool_last_output(outputs: Union[torch.Tensor, Sequence[torch.Tensor]]
             a ViT's token sequence or ``(patch_token, cls_token)`` pair),
             naming the backbone setting that gives one.
     """
-    out = outputs[-1] if isinstance(outputs, (tuple, list)) else outputs
+    out = last_output(outputs)
     if isinstance(out, torch.Tensor) and out.dim() == 4:
         return F.adaptive_avg_pool2d(out, 1).flatten(1)
     if isinstance(out, torch.Tensor) and out.dim() == 2:
@@ -33,30 +38,45 @@ def pool_last_output(outputs: Union[torch.Tensor, Sequence[torch.Tensor]]
              f'a {type(out).__name__} of {len(out)}'
              if isinstance(out, (tuple, list)) else type(out).__name__)
     raise ValueError(
-        f'the backbone\'s last output is {shape}; GeRSP needs a feature map '
-        '(N, C, H, W) or a pooled vector (N, C). Set the backbone to return '
-        "one: e.g. model.backbone.out_indices=(3, ) for ResNet/Swin, "
-        "model.backbone.out_type='avg_featmap' for a VisionTransformer, "
-        'or gap_before_final_norm for ConvNeXt.')
+        f'the backbone\'s last output is {shape}; pooled features (GeRSP, '
+        'the feature evaluation) need a feature map (N, C, H, W) or a '
+        'vector (N, C). Set the backbone to return one: e.g. '
+        'model.backbone.out_indices=(3, ) for ResNet/Swin, '
+        "model.backbone.out_type='avg_featmap' (or 'featmap') for a "
+        'VisionTransformer, gap_before_final_norm=True/False for ConvNeXt.')
 
 
 @torch.no_grad()
 def backbone_width(backbone: Union[dict, nn.Module],
-                   in_channels: int = 3,
-                   img_size: int = 64) -> int:
+                   in_channels: Optional[int] = None,
+                   img_size: int = 224) -> int:
     """Width ``C`` of the pooled last output of ``backbone`` (module or cfg).
 
     Measured by one forward pass of a zero image, so it is right for any
     backbone (depth, arch, ``out_indices``, ``base_channels``...) without a
     table per architecture. A config is built on the CPU and thrown away.
+    The default 224 px is the size every backbone takes (mmpretrain's Swin
+    refuses stage maps smaller than its window unless ``pad_small_map``).
+    ``in_channels`` defaults to the config's, else to the input bands of the
+    module's first convolution, else 3.
     """
     if isinstance(backbone, dict):
+        from mmengine.registry import DefaultScope
         from mmpretrain.registry import MODELS
         cfg = copy.deepcopy(dict(backbone))
-        in_channels = cfg.get('in_channels', in_channels)
-        module = MODELS.build(cfg)
+        if in_channels is None:
+            in_channels = cfg.get('in_channels')
+        # mmpretrain's scope whatever the process's default is (a runner of
+        # mmdet/mmrotate/mmseg may have set its own): a bare 'ResNet' means
+        # mmpretrain's, as in a pre-training config
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            module = MODELS.build(cfg)
     else:
         module = backbone
+    if in_channels is None:
+        conv = next((m for m in module.modules()
+                     if isinstance(m, nn.Conv2d)), None)
+        in_channels = conv.in_channels if conv is not None else 3
     was_training = module.training
     module.eval()
     try:
