@@ -11,10 +11,16 @@ The one implementation behind ``tools/analysis_tools/eval_features.py``,
   full-batch L-BFGS from zero weights with an L2 penalty -- no data order, no
   random init, hence the same number on every run (what a quick check of a
   checkpoint needs; it is not the paper's fine-tuning protocol).
+* Cross-validated probe (``linear_probe='cv'``, the comparison protocol, as
+  torchgeo-bench does): scikit-learn's logistic regression on standardised
+  features with its L2 strength chosen by stratified k-fold
+  cross-validation on the probe's *training* part only
+  (:func:`fit_logistic_cv`); ``bootstrap > 0`` adds 95% percentile-bootstrap
+  intervals over test images (:mod:`mmgersp.evaluation.stats`).
 """
 import contextlib
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -162,6 +168,81 @@ def fit_linear_probe(feats: torch.Tensor,
                        b.detach().float())
 
 
+# Inverse L2 strengths tried by the cross-validated probe (scikit-learn's
+# C: the data term is summed over samples, so 1 / C is the penalty weight).
+CV_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
+@_single_thread()
+def fit_logistic_cv(feats: torch.Tensor,
+                    labels: torch.Tensor,
+                    num_classes: int,
+                    cs: Sequence[float] = CV_CS,
+                    folds: int = 5,
+                    seed: int = 0,
+                    max_iter: int = 300) -> Tuple[LinearProbe, dict]:
+    """Multinomial logistic regression, L2 strength chosen by CV.
+
+    Features are standardised with the mean/std of ``feats`` (the probe's
+    training part; the test part is never seen). scikit-learn's
+    ``LogisticRegressionCV`` (L-BFGS, warm-started along ``cs``) scores
+    every ``C`` by accuracy on ``StratifiedKFold(folds, shuffle=True,
+    random_state=seed)`` and refits the best on all of ``feats``: the same
+    result on every run. ``folds`` is lowered to the smallest class count
+    (at least 2). Returns the probe and ``dict(C=..., cv_top1={C: %})``.
+    """
+    import inspect
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    y = labels.numpy()
+    smallest = int(np.bincount(y, minlength=num_classes)[np.unique(y)].min())
+    folds = min(folds, smallest)
+    if folds < 2:
+        raise ValueError('the cross-validated probe needs >= 2 training '
+                         'images per class; raise the share of probe '
+                         'training images (--eval-train-ratio)')
+    x = feats.double()
+    mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
+    x = ((x - mean) / std).numpy()
+    kwargs = {}
+    params = inspect.signature(LogisticRegressionCV).parameters
+    if 'use_legacy_attributes' in params:  # scikit-learn >= 1.8: plain L2
+        kwargs.update(l1_ratios=(0.0, ), use_legacy_attributes=False)
+    clf = LogisticRegressionCV(
+        Cs=list(cs), cv=StratifiedKFold(folds, shuffle=True,
+                                        random_state=seed),
+        scoring='accuracy', solver='lbfgs', max_iter=max_iter, n_jobs=1,
+        refit=True, **kwargs)
+    with warnings.catch_warnings():
+        # a capped solve is still a fixed, deterministic function of the data
+        warnings.simplefilter('ignore', ConvergenceWarning)
+        clf.fit(x, y)
+    coef = torch.from_numpy(clf.coef_)
+    bias = torch.from_numpy(clf.intercept_)
+    weight = torch.zeros(num_classes, coef.shape[1], dtype=torch.float64)
+    full_bias = torch.full((num_classes, ), -1e4, dtype=torch.float64)
+    if len(clf.classes_) == 2 and coef.shape[0] == 1:
+        # binary: p(second) = sigmoid(w.x + b) = softmax([0, w.x + b])
+        coef = torch.cat([torch.zeros_like(coef), coef])
+        bias = torch.cat([torch.zeros_like(bias), bias])
+    idx = torch.from_numpy(clf.classes_).long()
+    weight[idx], full_bias[idx] = coef, bias  # absent classes: never chosen
+    scores = clf.scores_  # per fold and C (a dict by class before 1.8)
+    if isinstance(scores, dict):
+        scores = next(iter(scores.values()))
+    scores = np.asarray(scores).mean(0).reshape(-1)  # mean over folds
+    info = dict(C=float(np.ravel(clf.C_)[0]),
+                cv_top1={str(c): float(v) * 100
+                         for c, v in zip(clf.Cs_, scores)})
+    return LinearProbe(mean.float(), std.float(), weight.float(),
+                       full_bias.float()), info
+
+
 def top1(scores: torch.Tensor, labels: torch.Tensor) -> float:
     """Top-1 accuracy in percent."""
     return (scores.argmax(1) == labels).double().mean().item() * 100
@@ -173,16 +254,45 @@ def evaluate_features(train: Dict[str, torch.Tensor],
                       k: int = 20,
                       temperature: float = 0.07,
                       linear_weight_decay: float = 1e-3,
-                      linear_max_iter: int = 100) -> Dict[str, float]:
-    """``knn_top1`` and ``linear_top1`` (percent) of extracted features."""
+                      linear_max_iter: int = 100,
+                      linear_probe: str = 'fixed',
+                      bootstrap: int = 0,
+                      seed: int = 0) -> Dict[str, float]:
+    """``knn_top1`` and ``linear_top1`` (percent) of extracted features.
+
+    ``linear_probe``: ``'fixed'`` (L-BFGS with ``linear_weight_decay``, the
+    quick check) or ``'cv'`` (:func:`fit_logistic_cv`, the comparison
+    protocol; adds ``linear_C`` and ``linear_cv_top1``). ``bootstrap > 0``
+    adds ``knn_ci`` / ``linear_ci`` (95% percentile bootstrap over test
+    images, :func:`mmgersp.evaluation.stats.bootstrap_ci`, generator seed
+    ``seed``) and the per-image ``knn_correct`` / ``linear_correct``.
+    """
+    if linear_probe not in ('fixed', 'cv'):
+        raise ValueError(f"linear_probe must be 'fixed' or 'cv', got "
+                         f'{linear_probe!r}')
     knn = knn_predict(train['feats'], train['labels'], test['feats'],
                       num_classes, k, temperature)
-    probe = fit_linear_probe(train['feats'], train['labels'], num_classes,
-                             linear_weight_decay, linear_max_iter)
+    extra = {}
+    if linear_probe == 'cv':
+        probe, info = fit_logistic_cv(train['feats'], train['labels'],
+                                      num_classes, seed=seed)
+        extra.update(linear_C=info['C'], linear_cv_top1=info['cv_top1'])
+    else:
+        probe = fit_linear_probe(train['feats'], train['labels'],
+                                 num_classes, linear_weight_decay,
+                                 linear_max_iter)
     with torch.no_grad():
         linear = probe(test['feats'])
-    return dict(knn_top1=top1(knn, test['labels']),
-                linear_top1=top1(linear, test['labels']))
+    results = dict(knn_top1=top1(knn, test['labels']),
+                   linear_top1=top1(linear, test['labels']), **extra)
+    if bootstrap > 0:
+        from .stats import bootstrap_ci
+        for name, scores in (('knn', knn), ('linear', linear)):
+            correct = (scores.argmax(1) == test['labels']).int().tolist()
+            results[f'{name}_correct'] = correct
+            results[f'{name}_ci'] = list(
+                bootstrap_ci(correct, n_resamples=bootstrap, seed=seed))
+    return results
 
 
 class FeatureEvalData:
@@ -229,8 +339,15 @@ def evaluate_backbone(backbone: nn.Module,
                       batch_size: int = 64,
                       num_workers: int = 0,
                       device: Optional[torch.device] = None,
-                      progress: bool = False) -> Dict[str, float]:
-    """kNN and linear-probe top-1 of a frozen backbone, plus bookkeeping."""
+                      progress: bool = False,
+                      linear_probe: str = 'fixed',
+                      bootstrap: int = 0,
+                      seed: int = 0) -> Dict[str, float]:
+    """kNN and linear-probe top-1 of a frozen backbone, plus bookkeeping.
+
+    ``linear_probe``, ``bootstrap`` and ``seed``: see
+    :func:`evaluate_features`.
+    """
     start = time.perf_counter()
     kwargs = dict(batch_size=batch_size, num_workers=num_workers,
                   device=device, progress=progress)
@@ -238,7 +355,8 @@ def evaluate_backbone(backbone: nn.Module,
     test = extract_features(backbone, data.test, **kwargs)
     results = evaluate_features(train, test, data.num_classes, k,
                                 temperature, linear_weight_decay,
-                                linear_max_iter)
+                                linear_max_iter, linear_probe, bootstrap,
+                                seed)
     results.update(num_train=len(data.train), num_test=len(data.test),
                    num_classes=data.num_classes,
                    feat_dim=int(train['feats'].shape[1]),

@@ -9,6 +9,9 @@ from mmgersp.evaluation import (FeatureEvalData, backbone_state_dict,
                                 evaluate_backbone, fit_linear_probe,
                                 infer_resnet_cfg, knn_predict, load_backbone,
                                 top1)
+from mmgersp.evaluation.feature_eval import (CV_CS, evaluate_features,
+                                             fit_logistic_cv)
+from mmgersp.evaluation.stats import bootstrap_ci
 from mmgersp.utils import load_checkpoint_safely
 
 
@@ -47,6 +50,49 @@ def test_linear_probe_separable_and_span_reduction_is_exact():
     again = fit_linear_probe(feats, labels, 5, weight_decay=0.1,
                              max_iter=500)
     assert torch.equal(again.fc.weight, reduced.fc.weight)  # deterministic
+
+
+def _blobs(n_per_class, noise, seed):
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.randn(4, 20, generator=torch.Generator().manual_seed(9))
+    labels = torch.arange(4).repeat_interleave(n_per_class)
+    feats = centres[labels] + noise * torch.randn(len(labels), 20,
+                                                  generator=gen)
+    return feats, labels
+
+
+def test_cv_probe_picks_its_strength_on_the_training_part_only():
+    feats, labels = _blobs(10, 0.3, seed=0)
+    probe, info = fit_logistic_cv(feats, labels, 4)
+    assert info['C'] in CV_CS and len(info['cv_top1']) == len(CV_CS)
+    # the chosen C has the best mean fold accuracy (first of ties)
+    best = max(info['cv_top1'].values())
+    assert info['cv_top1'][str(info['C'])] == best
+    test_feats, test_labels = _blobs(5, 0.3, seed=1)
+    with torch.no_grad():
+        assert top1(probe(test_feats), test_labels) == 100.0
+    again, info2 = fit_logistic_cv(feats, labels, 4)
+    assert info2 == info and torch.equal(again.fc.weight, probe.fc.weight)
+    # the test part never enters the fit: same probe whatever it holds
+    train = dict(feats=feats, labels=labels)
+    res = evaluate_features(train, dict(feats=test_feats, labels=test_labels),
+                            4, k=3, linear_probe='cv', bootstrap=200)
+    res2 = evaluate_features(train, dict(feats=-test_feats,
+                                         labels=test_labels),
+                             4, k=3, linear_probe='cv', bootstrap=200)
+    assert res['linear_C'] == res2['linear_C'] == info['C']
+    assert res['linear_top1'] == 100.0 and res['linear_ci'] == [100.0, 100.0]
+    # the intervals are the bootstrap of the per-image results
+    assert res2['linear_ci'] == list(bootstrap_ci(res2['linear_correct'],
+                                                  200))
+    assert res2['knn_top1'] == 100 * sum(res2['knn_correct']) / 20
+    # two images of a class: fewer folds; one: refused, naming the flag
+    few_feats, few_labels = _blobs(2, 0.3, seed=2)
+    fit_logistic_cv(few_feats, few_labels, 4)
+    with pytest.raises(ValueError, match='--eval-train-ratio'):
+        fit_logistic_cv(few_feats[::2], few_labels[::2], 4)
+    with pytest.raises(ValueError, match="'fixed' or 'cv'"):
+        evaluate_features(train, train, 4, linear_probe='svm')
 
 
 def test_infer_resnet_cfg_from_tensor_names():

@@ -1,19 +1,30 @@
-"""GeRSP against the paper's baselines in one command: train, score, tabulate.
+"""GeRSP against the paper's baselines on frozen features: train, score, test.
 
-    python tools/analysis_tools/compare_pretraining.py \\
-        --natural-root NAT_TREE --eval-root HELD_OUT_TREE \\
-        (--rs-root RS_FOLDER | --rs-split 0.5) --work-dir DIR \\
+    python tools/analysis_tools/compare_pretraining.py --work-dir DIR \\
+        [--eval-root LABELED_RS_TREE] [--natural-root NAT_TREE]
+        [--rs-root RS_FOLDER] [--quick]
         [--variants gersp moco-maid moco-in-maid supervised random]
-        [--seeds 0 1 2] [--iters 100] [--depth 18] [--img-size 64]
+        [--seeds 0 1 2 3 4] [--iters N] [--arch resnet18] [--img-size 64]
         [--n-rs 16] [--n-nat 16] [--queue-len auto] [--lr 0.003]
         [--momentum 0.99] [--workers 1] [--cfg-options key=value ...]
 
+Protocol (``docs/pretraining_comparison.md``). Data, by default
+``../shared/data``: ``aid_pool`` (8,200 AID images, 30 classes) is split
+once per class, by a hash of each path, into a pre-training part (labels
+dropped; ``1 - --eval-share`` of every class) and a disjoint evaluation
+part, itself split into probe-training and probe-test images
+(``--eval-train-ratio``); ``cifar10_pool/train`` is the natural stream.
+``DIR/data/split.txt`` lists every image of ``--eval-root`` with its part.
+``--rs-root`` pre-trains on another folder instead and evaluates on all of
+``--eval-root``.
+
 Each variant is built by mmengine's ``Runner`` from its pre-training config
-in ``configs/gersp/`` (the paper-scale recipe) with the *same* overrides:
-backbone depth, crop size, RS/natural images per step, queue length, teacher
-momentum (GeRSP's projector follows by EMA, as MoCo v2's does), an
-iteration-based cosine schedule of ``--iters`` steps, seed and data roots.
-So the variants differ only in what their configs say the method is:
+in ``configs/gersp/`` (the paper-scale recipe) with the *same* overrides,
+each made by :mod:`mmgersp.apis.recipe`: backbone (``--arch``), crop size,
+RS/natural images per step, schedule length; plus queue length, teacher
+momentum (GeRSP's projector follows by EMA, as MoCo v2's does), lr of an
+iteration-based cosine schedule, seed and data roots. So the variants
+differ only in what their configs say the method is:
 
 ============  ===================================================  ========
 variant       config (configs/gersp/)                              data
@@ -23,21 +34,25 @@ moco-maid     mocov2_resnet50_8xb32-coslr-100e_millionaid.py       RS
 moco-in-maid  mocov2_resnet50_8xb32-coslr-100e_millionaid-in1k.py  RS + nat,
                                                                    no labels
 supervised    supervised_resnet50_8xb32-coslr-100e_in1k.py         nat
-random        no pre-training (mmpretrain's ResNet initialisation)
+random        no pre-training (the arch's own initialisation)
 ============  ===================================================  ========
 
-Every backbone is exported (``export_backbone``, as a user would) and scored
-by kNN and linear probe on frozen features of the held-out labeled tree
-(``mmgersp.evaluation``, the code behind ``eval_features.py``; one fixed
-50/50 split for all cells). ``--rs-split R`` pre-trains on a deterministic
-share ``R`` of every class of ``--eval-root`` (labels dropped) and evaluates
-on the rest; the two parts are written as symlink trees under
-``DIR/data``. Each (variant, seed) cell writes ``DIR/cells/<variant>_seed<s>
-.json`` (scores, loss curve, timings) and is skipped when that file exists,
-so an interrupted comparison resumes where it stopped. The table (mean +-
-sample std over seeds) is printed and written to ``DIR/table.md`` and
-``DIR/summary.json``, the bar chart to ``DIR/comparison.png``. Runs on
-whatever device mmengine picks (``CUDA_VISIBLE_DEVICES=`` forces the CPU).
+Every backbone is exported (``export_backbone``, as a user would) and its
+frozen features of the evaluation part are scored by weighted kNN and by a
+logistic-regression probe whose L2 strength is chosen by stratified 5-fold
+cross-validation on the probe-training images only
+(``mmgersp.evaluation.feature_eval``), each top-1 with a 95% percentile
+bootstrap interval over the test images. Across seeds (a seed fixes the
+initialisation, data order and augmentation of every variant) each variant
+minus random init and GeRSP minus each baseline are paired by seed, with a
+95% Student t-interval over seeds (``mmgersp.evaluation.stats``). Each
+(variant, seed) cell writes ``DIR/cells/<variant>_seed<s>.json`` and is
+skipped when that file exists, so an interrupted comparison resumes where
+it stopped; a work dir made with other settings is refused. One progress
+line per finished cell gives the elapsed and the estimated remaining time.
+Results: ``DIR/table.md``, ``DIR/summary.json``, ``DIR/comparison.png``.
+Runs on whatever device mmengine picks (``CUDA_VISIBLE_DEVICES=`` forces
+the CPU).
 """
 import argparse
 import json
@@ -50,6 +65,9 @@ from typing import Dict, List, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO, 'configs', 'gersp')
+SHARED_DATA = osp.join(REPO, '..', 'shared', 'data')
+DEFAULT_EVAL_ROOT = osp.join(SHARED_DATA, 'aid_pool')
+DEFAULT_NATURAL_ROOT = osp.join(SHARED_DATA, 'cifar10_pool', 'train')
 
 VARIANTS = {
     'gersp': 'gersp_resnet50_8xb32-coslr-100e_millionaid-in1k.py',
@@ -65,41 +83,63 @@ LABELS = {
     'supervised': 'supervised, natural only',
     'random': 'random init',
 }
+BASELINES = ('moco-maid', 'moco-in-maid', 'supervised')
 # The loss terms under one name across variants (curves in the cell JSON).
 LOSS_NAMES = {
     'moco-maid': dict(loss='loss_contrast'),
     'moco-in-maid': dict(loss='loss_contrast'),
     'supervised': dict(loss='loss_cls'),
 }
+# the protocol's run length: the default and --quick (seeds, iterations)
+DEFAULT_SEEDS, DEFAULT_ITERS = [0, 1, 2, 3, 4], 300
+QUICK_SEEDS, QUICK_ITERS = [0], 60
+MIN_SEEDS = 5  # fewer cannot rank methods (GEO-Bench's count)
+QUICK_NOTE = ('--quick: one seed and a short schedule, a smoke run of the '
+              'protocol; it cannot rank methods')
 # Settings that change the numbers: a work dir holding cells made with
 # other values is refused instead of mixed into one table.
-SETTINGS = ('iters', 'depth', 'img_size', 'n_rs', 'n_nat', 'queue_len',
+SETTINGS = ('iters', 'arch', 'img_size', 'n_rs', 'n_nat', 'queue_len',
             'lr', 'momentum', 'temperature', 'rs_root', 'natural_root',
-            'eval_root', 'eval_train_ratio', 'k', 'cfg_options')
+            'eval_root', 'eval_share', 'eval_train_ratio', 'k', 'folds',
+            'bootstrap', 'cfg_options')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     from mmengine.config import DictAction
+    from mmgersp.apis.recipe import ARCHS
     p = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--rs-root', help='folder of RS images for pre-training '
-                   '(any depth, labels unused)')
-    p.add_argument('--rs-split', type=float, metavar='RATIO',
-                   help='instead of --rs-root: pre-train on this share of '
-                   'each class of --eval-root, evaluate on the rest')
-    p.add_argument('--natural-root', required=True,
-                   help='labeled natural images, <root>/<class>/<image>')
-    p.add_argument('--eval-root', required=True,
-                   help='labeled RS images, <root>/<class>/<image>')
     p.add_argument('--work-dir', required=True)
+    p.add_argument('--eval-root', default=DEFAULT_EVAL_ROOT,
+                   help='labeled RS images, <root>/<class>/<image>; without '
+                   '--rs-root a share of each class is pre-trained on')
+    p.add_argument('--natural-root', default=DEFAULT_NATURAL_ROOT,
+                   help='labeled natural images, <root>/<class>/<image>')
+    p.add_argument('--rs-root', default=None,
+                   help='folder of RS images to pre-train on (any depth, '
+                   'labels unused) instead of a part of --eval-root; then '
+                   'all of --eval-root is evaluated')
+    p.add_argument('--eval-share', type=float, default=0.45,
+                   help='without --rs-root: share of each class of '
+                   '--eval-root held out for evaluation (the rest is '
+                   'pre-trained on, labels dropped)')
+    p.add_argument('--eval-train-ratio', type=float, default=0.5,
+                   help='share of each class of the evaluation part used '
+                   'as kNN memory / probe training set')
+    p.add_argument('--quick', action='store_true',
+                   help=f'seeds {QUICK_SEEDS} and {QUICK_ITERS} iterations '
+                   'unless given: checks the pipeline, cannot rank methods')
     p.add_argument('--variants', nargs='+', choices=list(VARIANTS),
                    default=list(VARIANTS))
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--iters', type=int, default=100,
-                   help='pre-training iterations per variant and seed')
-    p.add_argument('--depth', type=int, default=18,
-                   choices=[18, 34, 50, 101, 152])
+    p.add_argument('--seeds', type=int, nargs='+', default=None,
+                   help=f'default {DEFAULT_SEEDS} ({QUICK_SEEDS} with '
+                   '--quick)')
+    p.add_argument('--iters', type=int, default=None,
+                   help=f'pre-training iterations per cell; default '
+                   f'{DEFAULT_ITERS} ({QUICK_ITERS} with --quick)')
+    p.add_argument('--arch', default='resnet18', choices=sorted(ARCHS),
+                   help='backbone of every variant and of random init')
     p.add_argument('--img-size', type=int, default=64,
                    help='pre-training crop and evaluation size')
     p.add_argument('--n-rs', type=int, default=16,
@@ -113,29 +153,34 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    "queue never holds keys of a query's own image (see "
                    'docs/pretraining_comparison.md)')
     p.add_argument('--lr', type=float, default=0.003,
-                   help='SGD lr, cosine-annealed to 0.001 over --iters '
-                   '(MoCo v2\'s 0.03 per 256 images scaled to 32; 0.03 '
-                   'makes short runs worse, docs/pretraining_comparison.md)')
+                   help='SGD lr, cosine-annealed to 0 over --iters')
     p.add_argument('--momentum', type=float, default=0.99,
                    help='teacher EMA momentum (GeRSP and MoCo alike)')
     p.add_argument('--temperature', type=float, default=None,
                    help='InfoNCE temperature (default: the configs\', 0.07)')
     p.add_argument('--workers', type=int, default=1,
                    help='dataloader workers per pre-training run')
-    p.add_argument('--eval-train-ratio', type=float, default=0.5,
-                   help='share of each held-out class used as kNN memory / '
-                   'probe training set (fixed split, seed 0)')
     p.add_argument('--k', type=int, default=20, help='kNN neighbours')
+    p.add_argument('--folds', type=int, default=5,
+                   help='stratified folds choosing the probe\'s L2 strength')
+    p.add_argument('--bootstrap', type=int, default=1000,
+                   help='bootstrap resamples of the test images per cell')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    default=None, metavar='KEY=VALUE',
                    help='overrides applied to every pre-training config')
     args = p.parse_args(argv)
-    if (args.rs_root is None) == (args.rs_split is None):
-        p.error('give exactly one of --rs-root and --rs-split')
-    if args.rs_split is not None and not 0 < args.rs_split < 1:
-        p.error(f'--rs-split must be in (0, 1), got {args.rs_split}')
-    if min(args.iters, args.n_rs, args.n_nat, args.img_size) < 1:
-        p.error('--iters, --n-rs, --n-nat and --img-size must be >= 1')
+    if args.seeds is None:
+        args.seeds = QUICK_SEEDS if args.quick else DEFAULT_SEEDS
+    if args.iters is None:
+        args.iters = QUICK_ITERS if args.quick else DEFAULT_ITERS
+    for flag in ('eval_share', 'eval_train_ratio'):
+        if not 0 < getattr(args, flag) < 1:
+            p.error(f'--{flag.replace("_", "-")} must be in (0, 1), got '
+                    f'{getattr(args, flag)}')
+    if min(args.iters, args.n_rs, args.n_nat, args.img_size, args.folds,
+           args.bootstrap) < 1:
+        p.error('--iters, --n-rs, --n-nat, --img-size, --folds and '
+                '--bootstrap must be >= 1')
     if not 0 <= args.momentum < 1:
         p.error(f'--momentum must be in [0, 1), got {args.momentum}')
     if args.queue_len != 'auto':
@@ -165,16 +210,42 @@ def _link_tree(src_root: str, samples, classes, dst_root: str) -> str:
     return dst_root
 
 
-def split_rs(eval_root: str, ratio: float, out_dir: str) -> tuple:
-    """Per-class deterministic split of a labeled tree into a pre-training
-    part and a held-out part (symlink trees); returns their roots."""
+def split_pool(eval_root: str, eval_share: float, out_dir: str) -> tuple:
+    """Per-class, path-hashed split of a labeled tree into a pre-training
+    part and a disjoint evaluation part (symlink trees); returns their
+    roots."""
     from mmgersp.datasets.class_folders import (deterministic_split,
                                                 scan_class_folders)
     classes, samples = scan_class_folders(eval_root)
-    rs, held_out = deterministic_split(samples, ratio, seed=0)
+    rs, held_out = deterministic_split(samples, 1 - eval_share, seed=0)
     return (_link_tree(eval_root, rs, classes, osp.join(out_dir, 'rs')),
             _link_tree(eval_root, held_out, classes,
                        osp.join(out_dir, 'held_out')))
+
+
+def write_split_file(path: str, eval_root: str, eval_data,
+                     rs_root: Optional[str]) -> Dict[str, int]:
+    """``relpath part`` for every image of ``eval_root``; part is one of
+    ``pretrain`` / ``probe_train`` / ``probe_test`` / ``unused``; returns
+    the count of each part."""
+    from mmgersp.datasets.class_folders import scan_class_folders
+    parts = {rel: 'probe_train' for rel, _ in eval_data.train_samples}
+    parts.update({rel: 'probe_test' for rel, _ in eval_data.test_samples})
+    pretrain = set()
+    if rs_root is not None and osp.isdir(rs_root) and not osp.samefile(
+            rs_root, eval_root):
+        pretrain = {osp.relpath(osp.join(d, f), rs_root)
+                    for d, _, files in os.walk(rs_root, followlinks=True)
+                    for f in files}
+    _, samples = scan_class_folders(eval_root)
+    lines, counts = [], {}
+    for rel, _ in samples:
+        part = parts.get(rel, 'pretrain' if rel in pretrain else 'unused')
+        counts[part] = counts.get(part, 0) + 1
+        lines.append(f'{rel} {part}\n')
+    with open(path, 'w') as f:
+        f.writelines(lines)
+    return counts
 
 
 def count_images(root: str) -> int:
@@ -196,40 +267,26 @@ def auto_queue_len(num_rs: int, keys_per_step: int) -> int:
 # ----------------------------------------------------------------------
 # configs: the paper recipe of each variant, shrunk the same way
 # ----------------------------------------------------------------------
-def _walk(node):
-    """Every dict inside a config value (lists and dicts, recursively)."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _walk(value)
-
-
 def build_variant_cfg(config: str, args: argparse.Namespace, seed: int,
                       work_dir: str):
     """A pre-training config with the comparison's common overrides.
 
     ``args`` needs the fields of :func:`parse_args` that set the recipe
-    (depth, img_size, n_rs, n_nat, queue_len, temperature, momentum, lr,
-    iters, workers, rs_root, natural_root, cfg_options).
+    (arch, img_size, n_rs, n_nat, queue_len, temperature, momentum, lr,
+    iters, workers, rs_root, natural_root, cfg_options). Backbone, heads,
+    crop, batch composition and schedule length go through
+    :mod:`mmgersp.apis.recipe`, the one definition of each edit.
     """
     from mmengine.config import Config
+    from mmgersp.apis.recipe import (set_backbone, set_batch_composition,
+                                     set_crop_size, set_max_iters)
     from mmgersp.utils import set_data_roots
 
     cfg = Config.fromfile(config)
     model, loader = cfg.model, cfg.train_dataloader
-    width = 512 if args.depth < 50 else 2048
 
-    # model: depth, widths, queue, temperature, teacher momentum
-    model.backbone.depth = args.depth
-    if model.get('neck', {}).get('type') == 'MoCoV2Neck':
-        model.neck.update(in_channels=width, hid_channels=width)
-    classifier = model.get('cls_head') or (
-        model.head if model.type == 'ImageClassifier' else None)
-    if classifier is not None:
-        classifier.in_channels = width
+    # model: backbone (heads follow), queue, temperature, teacher momentum
+    set_backbone(model, args.arch)
     if 'queue_len' in model:
         model.queue_len = args.queue_len
     if args.temperature is not None and 'temperature' in model.get(
@@ -246,30 +303,24 @@ def build_variant_cfg(config: str, args: argparse.Namespace, seed: int,
 
     # data: roots, images per step, crop size, workers
     kind = loader.dataset.type
-    set_data_roots(cfg, None if kind not in ('DualStreamDataset',
-                                             'RSImageFolder') else args.rs_root,
+    has_rs = kind in ('DualStreamDataset', 'RSImageFolder')
+    set_data_roots(cfg, args.rs_root if has_rs else None,
                    None if kind == 'RSImageFolder' else args.natural_root)
-    if kind == 'DualStreamDataset':
-        loader.sampler.update(n_rs=args.n_rs, n_nat=args.n_nat)
-        loader.batch_size = args.n_rs + args.n_nat
-    else:
-        loader.batch_size = args.n_rs if kind == 'RSImageFolder' else \
-            args.n_nat
-    for node in _walk(loader):
-        if str(node.get('type', '')).endswith('RandomResizedCrop'):
-            node['scale'] = args.img_size
+    set_batch_composition(loader, args.n_rs, args.n_nat)
+    set_crop_size(loader, args.img_size)
     loader.update(num_workers=args.workers,
                   persistent_workers=args.workers > 0, pin_memory=False)
 
     # schedule: the same iteration-based cosine schedule for everyone
     cfg.optim_wrapper.optimizer.lr = args.lr
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=args.iters)
     cfg.param_scheduler = [
-        dict(type='CosineAnnealingLR', eta_min=0.001, by_epoch=False,
+        dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False,
              begin=0, end=args.iters)
     ]
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=args.iters)
     cfg.default_hooks.checkpoint.update(
         interval=args.iters, by_epoch=False, max_keep_ckpts=1)
+    set_max_iters(cfg, args.iters)
     cfg.default_hooks.logger = dict(type='LoggerHook',
                                     interval=max(args.iters // 5, 1))
     cfg.log_processor = dict(window_size=1, by_epoch=False)
@@ -349,64 +400,165 @@ def pretrain(variant: str, args: argparse.Namespace, seed: int,
                 device=str(next(runner.model.parameters()).device))
 
 
+def eval_backbone_cfg(arch: str) -> dict:
+    """The backbone every cell is scored with (random init: built from it;
+    exported backbones: loaded into it)."""
+    from mmgersp.apis.recipe import ARCHS
+    return dict(ARCHS[arch])
+
+
 def run_cell(variant: str, seed: int, args: argparse.Namespace,
              eval_data) -> dict:
+    """Pre-train (or initialise) and score one (variant, seed) cell."""
     import torch
-    from mmgersp.evaluation import evaluate_backbone, load_backbone
+    from mmgersp.evaluation import load_backbone
+    from mmgersp.evaluation.feature_eval import evaluate_backbone
 
     cell_dir = osp.join(args.work_dir, 'cells', f'{variant}_seed{seed}')
     os.makedirs(cell_dir, exist_ok=True)
     wall, cpu = time.perf_counter(), time.process_time()
     record = dict(variant=variant, seed=seed)
+    backbone_cfg = eval_backbone_cfg(args.arch)
     if variant == 'random':
-        backbone, _ = load_backbone('random', depth=args.depth, seed=seed)
+        backbone, _ = load_backbone('random', backbone_cfg=backbone_cfg,
+                                    seed=seed)
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
     else:
         trained = pretrain(variant, args, seed, cell_dir)
-        backbone, _ = load_backbone(trained['backbone'])
+        backbone, _ = load_backbone(trained['backbone'],
+                                    backbone_cfg=backbone_cfg)
         device = trained['device']
         record.update(backbone=trained['backbone'], curves=trained['curves'])
     record['pretrain_seconds'] = time.perf_counter() - wall
     record['pretrain_cpu_seconds'] = time.process_time() - cpu
     backbone.to(device)
+    eval_wall, eval_cpu = time.perf_counter(), time.process_time()
     scores = evaluate_backbone(backbone, eval_data, k=args.k,
-                               device=torch.device(device))
-    record.update(knn_top1=scores['knn_top1'],
-                  linear_top1=scores['linear_top1'], device=device,
-                  eval_seconds=scores['seconds'])
+                               device=torch.device(device),
+                               linear_probe='cv', bootstrap=args.bootstrap,
+                               seed=0)
+    record.update(
+        {k: scores[k] for k in ('knn_top1', 'knn_ci', 'linear_top1',
+                                'linear_ci', 'linear_C', 'linear_cv_top1',
+                                'num_train', 'num_test', 'feat_dim')},
+        device=device, eval_seconds=time.perf_counter() - eval_wall,
+        eval_cpu_seconds=time.process_time() - eval_cpu,
+        knn_correct=''.join(map(str, scores['knn_correct'])),
+        linear_correct=''.join(map(str, scores['linear_correct'])))
+    record['total_seconds'] = time.perf_counter() - wall
+    record['total_cpu_seconds'] = time.process_time() - cpu
     return record
 
 
 # ----------------------------------------------------------------------
-# summary: table and chart
+# summary: paired differences, table and chart
 # ----------------------------------------------------------------------
+METRICS = (('knn_top1', 'kNN'), ('linear_top1', 'CV-logistic'))
+
+
 def summarise(records: List[dict], variants: Sequence[str]) -> List[dict]:
-    """Mean and sample std (ddof=1) of each score per variant."""
+    """Mean and sample std (ddof=1; None for one seed) of each score per
+    variant, with each seed's value and bootstrap interval."""
     rows = []
     for variant in variants:
-        cell = [r for r in records if r['variant'] == variant]
+        cell = sorted((r for r in records if r['variant'] == variant),
+                      key=lambda r: r['seed'])
         if not cell:
             continue
         row = dict(variant=variant, label=LABELS[variant], n=len(cell),
                    seeds=[r['seed'] for r in cell])
-        for metric in ('knn_top1', 'linear_top1'):
+        for metric, _ in METRICS:
             values = [r[metric] for r in cell]
             row[metric] = dict(
                 mean=statistics.fmean(values),
-                std=statistics.stdev(values) if len(values) > 1 else 0.0,
-                values=values)
+                std=statistics.stdev(values) if len(values) > 1 else None,
+                values=values,
+                cis=[r[metric.replace('top1', 'ci')] for r in cell])
         rows.append(row)
     return rows
 
 
-def format_table(rows: List[dict]) -> str:
-    lines = ['| pre-training | seeds | kNN top-1 (%) | linear probe top-1 '
-             '(%) |', '|---|---|---|---|']
+def compare(records: List[dict], variants: Sequence[str]) -> List[dict]:
+    """Paired differences by seed: every variant minus random init, then
+    GeRSP minus each baseline; mean and 95% t-interval over seeds."""
+    from mmgersp.evaluation.stats import paired_differences
+    by = {v: {r['seed']: r for r in records if r['variant'] == v}
+          for v in variants}
+    pairs = [(v, 'random') for v in variants if v != 'random']
+    pairs += [('gersp', b) for b in BASELINES]
+    out = []
+    for a, b in pairs:
+        if not by.get(a) or not by.get(b) or not set(by[a]) & set(by[b]):
+            continue
+        entry = dict(a=a, b=b, label=f'{LABELS[a]} minus {LABELS[b]}')
+        for metric, _ in METRICS:
+            entry[metric] = paired_differences(
+                {s: r[metric] for s, r in by[a].items()},
+                {s: r[metric] for s, r in by[b].items()})
+        out.append(entry)
+    return out
+
+
+def verdict(rows: List[dict], diffs: List[dict], quick: bool) -> List[str]:
+    """What the table may be used for, in plain words (printed first)."""
+    from mmgersp.evaluation.stats import interval_above_zero
+    lines = [QUICK_NOTE] if quick else []
+    seeds = min((r['n'] for r in rows), default=0)
+    vs_random = [d for d in diffs if d['b'] == 'random']
+    pretrained = [r['variant'] for r in rows if r['variant'] != 'random']
+    beats = [d['a'] for d in vs_random
+             if interval_above_zero(d['linear_top1'])]
+    if seeds < MIN_SEEDS:
+        lines.append(f'{seeds} seed(s) per variant, fewer than {MIN_SEEDS}: '
+                     'this table cannot rank methods')
+    if not vs_random:
+        lines.append('no random-init cells: nothing says that pre-training '
+                     'helps at this setting; the table cannot rank methods')
+    elif len(beats) < len(pretrained):
+        lose = [LABELS[v] for v in pretrained if v not in beats]
+        lines.append('not every pre-training beats random init on the '
+                     'CV-logistic probe with a paired 95% CI above 0 (not: '
+                     + '; '.join(lose) + '): the protocol does not separate '
+                     'methods at this setting, so the table says nothing '
+                     'about them')
+    elif seeds >= MIN_SEEDS and not quick:
+        lines.append('every pre-training beats random init on the '
+                     'CV-logistic probe (paired 95% CI above 0): the '
+                     'protocol separates pre-training from none at this '
+                     'setting')
+    return lines
+
+
+def _fmt_diff(d: dict) -> str:
+    if d['low'] is None:
+        return f'{d["mean"]:+.2f} (one seed, no CI)'
+    return f'{d["mean"]:+.2f} [{d["low"]:+.2f}, {d["high"]:+.2f}]'
+
+
+def format_table(rows: List[dict], diffs: List[dict],
+                 num_test: Optional[int] = None) -> str:
+    """Markdown: per-variant scores, then the paired differences."""
+    test = f' over {num_test} test images' if num_test else ''
+    lines = ['| pre-training | seeds | kNN top-1 (%) | CV-logistic top-1 '
+             f'(%) | CV-logistic per seed [95% bootstrap CI{test}] |',
+             '|---|---|---|---|---|']
     for row in rows:
-        cells = [f'{row[m]["mean"]:.2f} +- {row[m]["std"]:.2f}'
-                 for m in ('knn_top1', 'linear_top1')]
+        cells = [f'{row[m]["mean"]:.2f}' + (
+            '' if row[m]['std'] is None else f' +- {row[m]["std"]:.2f}')
+                 for m, _ in METRICS]
+        per_seed = '; '.join(
+            f'{v:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]' for v, ci in zip(
+                row['linear_top1']['values'], row['linear_top1']['cis']))
         lines.append(f'| {row["label"]} | {row["n"]} | {cells[0]} | '
-                     f'{cells[1]} |')
+                     f'{cells[1]} | {per_seed} |')
+    if diffs:
+        lines += ['', '| paired by seed (points) | seeds | kNN: mean '
+                  '[95% t-interval] | CV-logistic: mean [95% t-interval] |',
+                  '|---|---|---|---|']
+        for d in diffs:
+            lines.append(f'| {d["label"]} | {d["linear_top1"]["n"]} | '
+                         f'{_fmt_diff(d["knn_top1"])} | '
+                         f'{_fmt_diff(d["linear_top1"])} |')
     return '\n'.join(lines)
 
 
@@ -417,11 +569,11 @@ def plot(rows: List[dict], path: str, title: str) -> str:
 
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(rows) + 2), 4))
     width = 0.38
-    for j, (metric, name) in enumerate((('knn_top1', 'kNN'),
-                                        ('linear_top1', 'linear probe'))):
+    for j, (metric, name) in enumerate(METRICS):
         xs = [i + (j - 0.5) * width for i in range(len(rows))]
         ax.bar(xs, [r[metric]['mean'] for r in rows], width,
-               yerr=[r[metric]['std'] for r in rows], capsize=3, label=name)
+               yerr=[r[metric]['std'] or 0.0 for r in rows], capsize=3,
+               label=name)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r['label'].replace(', ', ',\n') for r in rows],
                        fontsize=8)
@@ -450,7 +602,26 @@ def check_settings(path: str, settings: dict) -> None:
         json.dump(settings, f, indent=2)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
+def remaining_seconds(records: List[dict], todo: Sequence[str]) -> \
+        Optional[float]:
+    """Estimated time of the cells still to run: each at the mean time of
+    its variant's finished cells (else of any pre-trained cell)."""
+    times: Dict[str, List[float]] = {}
+    for r in records:
+        if 'total_seconds' in r:
+            times.setdefault(r['variant'], []).append(r['total_seconds'])
+    trained = [t for v, ts in times.items() if v != 'random' for t in ts]
+    total = 0.0
+    for variant in todo:
+        known = times.get(variant) or (trained if variant != 'random'
+                                       else None)
+        if not known:
+            return None
+        total += statistics.fmean(known)
+    return total
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     import mmgersp  # noqa: F401
     from mmpretrain.utils import register_all_modules
@@ -458,10 +629,15 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     from mmgersp.evaluation import FeatureEvalData
     register_all_modules(init_default_scope=True)
 
+    start = time.perf_counter()
     os.makedirs(args.work_dir, exist_ok=True)
-    if args.rs_split is not None:
-        args.rs_root, args.eval_root = split_rs(
-            args.eval_root, args.rs_split, osp.join(args.work_dir, 'data'))
+    data_dir = osp.join(args.work_dir, 'data')
+    if not osp.isdir(args.eval_root):
+        raise SystemExit(f'--eval-root {args.eval_root!r} is not a folder')
+    eval_tree = args.eval_root
+    if args.rs_root is None:
+        args.rs_root, eval_tree = split_pool(args.eval_root,
+                                             args.eval_share, data_dir)
     num_rs = count_images(args.rs_root)
     if num_rs == 0:
         raise SystemExit(f'--rs-root {args.rs_root!r} holds no images')
@@ -473,49 +649,73 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     settings = json.loads(json.dumps(settings))  # as stored (tuples: lists)
     check_settings(osp.join(args.work_dir, 'settings.json'), settings)
 
-    eval_data = FeatureEvalData(args.eval_root, args.img_size,
+    eval_data = FeatureEvalData(eval_tree, args.img_size,
                                 args.eval_train_ratio, seed=0)
+    os.makedirs(data_dir, exist_ok=True)
+    split_path = osp.join(data_dir, 'split.txt')
+    counts = write_split_file(split_path, args.eval_root, eval_data,
+                              args.rs_root)
+    if args.quick:
+        print(QUICK_NOTE, flush=True)
     print(f'pre-training on {num_rs} RS images ({args.rs_root}) and '
-          f'{args.natural_root}; evaluating on {args.eval_root}: '
-          f'{eval_data.num_classes} classes, {len(eval_data.train)} memory / '
-          f'{len(eval_data.test)} test images; ResNet-{args.depth}, '
-          f'{args.img_size} px, {args.iters} iterations, queue '
-          f'{args.queue_len}', flush=True)
+          f'{args.natural_root}; evaluating on {eval_tree}: '
+          f'{eval_data.num_classes} classes, {len(eval_data.train)} probe '
+          f'training / {len(eval_data.test)} test images (split: '
+          f'{split_path}, {counts}); {args.arch}, {args.img_size} px, '
+          f'{args.iters} iterations, lr {args.lr}, queue {args.queue_len}, '
+          f'seeds {args.seeds}', flush=True)
 
     cells = [(v, s) for s in args.seeds for v in args.variants]
-    records = []
-    for i, (variant, seed) in enumerate(cells, 1):
+    records, todo = [], []
+    for variant, seed in cells:
         path = osp.join(args.work_dir, 'cells', f'{variant}_seed{seed}.json')
         if osp.isfile(path):
             with open(path) as f:
                 records.append(json.load(f))
-            print(f'[{i}/{len(cells)}] {variant} seed {seed}: done before '
-                  f'({path})', flush=True)
-            continue
-        print(f'[{i}/{len(cells)}] {variant} seed {seed}: '
-              + ('evaluating' if variant == 'random' else
-                 f'pre-training {args.iters} iterations'), flush=True)
+        else:
+            todo.append((variant, seed))
+    if records:
+        print(f'{len(records)} of {len(cells)} cells done before (resumed '
+              f'from {osp.join(args.work_dir, "cells")})', flush=True)
+    for i, (variant, seed) in enumerate(todo, 1):
+        path = osp.join(args.work_dir, 'cells', f'{variant}_seed{seed}.json')
         record = run_cell(variant, seed, args, eval_data)
         with open(path + '.tmp', 'w') as f:
             json.dump(record, f, indent=1)
         os.replace(path + '.tmp', path)  # a cell is done only when whole
-        print(f'[{i}/{len(cells)}] {variant} seed {seed}: kNN '
-              f'{record["knn_top1"]:.2f}  linear {record["linear_top1"]:.2f}'
-              f'  ({record["pretrain_seconds"]:.0f} s)', flush=True)
         records.append(record)
+        left = remaining_seconds(records, [v for v, _ in todo[i:]])
+        left = 'unknown' if left is None else f'about {left:.0f} s'
+        print(f'[{len(records)}/{len(cells)}] {variant} seed {seed}: kNN '
+              f'{record["knn_top1"]:.2f} {_fmt_ci(record["knn_ci"])}  '
+              f'CV-logistic {record["linear_top1"]:.2f} '
+              f'{_fmt_ci(record["linear_ci"])} (C {record["linear_C"]:g})  '
+              f'cell {record["total_seconds"]:.0f} s, elapsed '
+              f'{time.perf_counter() - start:.0f} s, left {left}',
+              flush=True)
 
     rows = summarise(records, args.variants)
-    table = format_table(rows)
-    title = (f'ResNet-{args.depth}, {args.img_size} px, {args.iters} iters, '
-             f'seeds {args.seeds}')
-    print(f'\n{title}\n{table}')
+    diffs = compare(records, args.variants)
+    notes = verdict(rows, diffs, args.quick)
+    table = format_table(rows, diffs, len(eval_data.test))
+    title = (f'{args.arch}, {args.img_size} px, {args.iters} iters, lr '
+             f'{args.lr}, queue {args.queue_len}, seeds {args.seeds}')
+    text = '\n'.join(['**' + n + '**' for n in notes] + ['', title, '',
+                                                          table])
+    print('\n' + text)
     with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
-        f.write(f'{title}\n\n{table}\n')
+        f.write(text + '\n')
+    summary = dict(settings=settings, seeds=args.seeds, quick=args.quick,
+                   split=counts, notes=notes, rows=rows, differences=diffs)
     with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
-        json.dump(dict(settings=settings, rows=rows), f, indent=2)
+        json.dump(summary, f, indent=2)
     png = plot(rows, osp.join(args.work_dir, 'comparison.png'), title)
     print(f'chart: {png}')
-    return rows
+    return json.loads(json.dumps(summary))
+
+
+def _fmt_ci(ci: Sequence[float]) -> str:
+    return f'[{ci[0]:.1f}, {ci[1]:.1f}]'
 
 
 if __name__ == '__main__':
