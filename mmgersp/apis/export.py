@@ -396,6 +396,7 @@ def timm_config(meta: dict, depth: int) -> dict:
     GeRSP provenance under ``gersp``. Mean/std are on the 0-1 scale timm's
     transforms use; ``crop_pct=1.0``: resize the whole image (remote-sensing
     scenes are not object-centred)."""
+    from mmgersp.models.utils import backbone_width
     norm = meta['normalization_0_1']
     size = int(meta['input_size'])
     provenance = {k: v for k, v in meta.items() if k != 'config'}
@@ -403,7 +404,7 @@ def timm_config(meta: dict, depth: int) -> dict:
     return dict(
         architecture=f'resnet{depth}',
         num_classes=0,
-        num_features=512 if depth < 50 else 2048,
+        num_features=backbone_width(dict(type='ResNet', depth=depth)),
         pretrained_cfg=dict(
             tag='gersp',
             custom_load=False,
