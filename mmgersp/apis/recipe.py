@@ -150,6 +150,10 @@ def set_backbone(model, arch: str) -> int:
         new = {**old, **new}
     elif 'in_channels' in old:
         new['in_channels'] = old['in_channels']
+    if model.get('type') == 'MoCo' and len(new.get('out_indices', ())) > 1:
+        # mmpretrain's MoCo v2 neck takes the last stage only (asserts one
+        # output); GeRSP pools the last of any number itself
+        new['out_indices'] = (max(new['out_indices']), )
     model.backbone = new
     return fit_heads_to_backbone(model)
 
@@ -158,14 +162,18 @@ def fit_heads_to_backbone(model) -> int:
     """Resize the projector and classifier inputs to ``model.backbone``.
 
     Call after changing the backbone (depth, arch, type); returns the width
-    (measured by :func:`mmgersp.models.utils.backbone_width`). MoCo v2's
-    projector keeps its hidden width equal to its input, as in the recipes.
+    (measured by :func:`mmgersp.models.utils.backbone_width`'s forward
+    pass). MoCo v2's projector keeps its hidden width equal to its input, as
+    in the recipes, and pools only a map.
     """
-    from mmgersp.models.utils import backbone_width
-    width = backbone_width(model.backbone)
+    from mmgersp.models.utils.backbone_output import last_output_shape
+    shape = last_output_shape(model.backbone)
+    width = shape[1]
     neck = model.get('neck') or {}
     if neck.get('type') == 'MoCoV2Neck':
         neck.update(in_channels=width, hid_channels=width)
+    if model.get('type') == 'MoCo':  # its neck pools maps (GeRSP pools)
+        neck['with_avg_pool'] = len(shape) == 4
     classifier = model.get('cls_head') or (
         model.head if model.type == 'ImageClassifier' else None)
     if classifier is not None:

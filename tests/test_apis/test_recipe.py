@@ -70,6 +70,22 @@ def test_set_backbone_fits_the_heads(arch, width):
     assert model.neck.out_channels == 128  # the projection keeps its size
 
 
+@pytest.mark.parametrize('arch', ['swin-tiny', 'convnext-tiny'])
+def test_set_backbone_of_mmpretrain_moco(arch):
+    """MoCo v2's neck takes one output: the last stage only, and it trains."""
+    from mmpretrain.registry import MODELS
+    model = Config.fromfile(RS_ONLY).model
+    assert set_backbone(model, arch) == 768
+    assert model.backbone.out_indices == (3, )
+    # Swin returns a map (the neck pools it), ConvNeXt a pooled vector
+    assert model.neck.with_avg_pool == (arch == 'swin-tiny')
+    torch.manual_seed(0)
+    moco = MODELS.build(model)
+    images = torch.rand(2, 3, 32, 32) * 255
+    losses = moco.loss([images, images.flip(3)], [None, None])
+    assert torch.isfinite(losses['loss'])
+
+
 def test_set_backbone_keeps_the_recipe_settings():
     model = Config.fromfile(DEMO_CONFIG).model
     model.backbone.update(in_channels=13, norm_cfg=dict(type='GN',

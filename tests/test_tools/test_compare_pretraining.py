@@ -2,7 +2,8 @@
 
 The run is tiny on purpose (CI budget): 4 AID classes x 8 images split into
 a pre-training half (labels dropped) and an evaluation half, CIFAR-10 as the
-natural stream, GeRSP and random init, 2 seeds, 2 iterations at 32 px.
+natural stream, GeRSP and random init, 2 seeds (the second in processes of
+its own, ``--jobs 2``), 2 iterations at 32 px.
 """
 import json
 import os
@@ -32,12 +33,14 @@ def test_defaults_are_the_protocol(tmp_path):
         shared, 'cifar10_pool', 'train')
     assert args.rs_root is None and args.arch == 'resnet18'
     assert args.seeds == [0, 1, 2, 3, 4] and args.iters == tool.DEFAULT_ITERS
+    assert (args.lr, args.jobs) == (tool.DEFAULT_LR, tool.DEFAULT_JOBS)
     quick = tool.parse_args(['--work-dir', str(tmp_path), '--quick'])
     assert (quick.seeds, quick.iters) == (tool.QUICK_SEEDS, tool.QUICK_ITERS)
     assert tool.parse_args(['--work-dir', str(tmp_path), '--quick',
                             '--iters', '7']).iters == 7
-    with pytest.raises(SystemExit):
-        tool.parse_args(['--work-dir', str(tmp_path), '--arch', 'resnet19'])
+    for bad in (['--arch', 'resnet19'], ['--jobs', '0']):
+        with pytest.raises(SystemExit):
+            tool.parse_args(['--work-dir', str(tmp_path), *bad])
 
 
 def _records(values):
@@ -92,12 +95,20 @@ def test_compare_tiny_run_resumes(aid_root, cifar_train_root, tmp_path,
             os.symlink(osp.join(aid_root, cls, name), pool / cls / name)
     work = str(tmp_path / 'cmp')
     argv = ['--eval-root', str(pool), '--natural-root', cifar_train_root,
-            '--work-dir', work, '--variants', 'gersp', 'random', '--seeds',
-            '0', '1', '--iters', '2', '--img-size', '32', '--n-rs', '4',
-            '--n-nat', '4', '--workers', '0', '--eval-share', '0.5',
-            '--bootstrap', '50']
+            '--work-dir', work, '--variants', 'gersp', 'random', '--iters',
+            '2', '--img-size', '32', '--n-rs', '4', '--n-nat', '4',
+            '--workers', '0', '--eval-share', '0.5', '--bootstrap', '50']
+    # seed 0 in this process, then seed 1 with --jobs 2: one process per
+    # cell (this script with --one-cell), seed 0 resumed
+    tool.main(argv + ['--seeds', '0', '--jobs', '1'])
+    argv += ['--seeds', '0', '1', '--jobs', '2']
     summary = tool.main(argv)
     out = capsys.readouterr().out
+    assert '2 of 4 cells done before' in out
+    for variant in ('gersp', 'random'):
+        log = open(osp.join(work, 'cells', f'{variant}_seed1.log')).read()
+        assert (variant == 'gersp') == ('gersp seed 1: iter 2/2' in log)
+        assert not osp.exists(osp.join(work, 'cells', f'{variant}_seed0.log'))
 
     # the fixed split: every image once, pre-training and evaluation disjoint
     lines = open(osp.join(work, 'data', 'split.txt')).read().split('\n')

@@ -46,11 +46,20 @@ def pool_last_output(outputs: Union[torch.Tensor, Sequence[torch.Tensor]]
         'VisionTransformer, gap_before_final_norm=True/False for ConvNeXt.')
 
 
-@torch.no_grad()
 def backbone_width(backbone: Union[dict, nn.Module],
                    in_channels: Optional[int] = None,
                    img_size: int = 224) -> int:
-    """Width ``C`` of the pooled last output of ``backbone`` (module or cfg).
+    """Width ``C`` of the pooled last output of ``backbone`` (module or cfg);
+    see :func:`last_output_shape`."""
+    return last_output_shape(backbone, in_channels, img_size)[1]
+
+
+@torch.no_grad()
+def last_output_shape(backbone: Union[dict, nn.Module],
+                      in_channels: Optional[int] = None,
+                      img_size: int = 224) -> tuple:
+    """Shape of the last output of ``backbone`` (module or cfg) for one
+    image: ``(1, C, H, W)`` for a map, ``(1, C)`` for a pooled vector.
 
     Measured by one forward pass of a zero image, so it is right for any
     backbone (depth, arch, ``out_indices``, ``base_channels``...) without a
@@ -84,6 +93,8 @@ def backbone_width(backbone: Union[dict, nn.Module],
         x = torch.zeros(1, in_channels, img_size, img_size,
                         device=param.device if param is not None else 'cpu',
                         dtype=param.dtype if param is not None else None)
-        return int(pool_last_output(module(x)).shape[1])
+        out = last_output(module(x))
+        pool_last_output(out)  # neither a map nor a vector: the error
+        return tuple(int(n) for n in out.shape)
     finally:
         module.train(was_training)
